@@ -1,0 +1,1 @@
+"""The `jsertk` command line: one module per command group."""

@@ -1,0 +1,94 @@
+"""`jsertk data ...`: validate, fix, split, subset, combine and summarise Kaldi data dirs."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from jsertk import data as d
+from jsertk.data.info import format_info
+from jsertk.data.problems import format_problems
+
+app = typer.Typer(help="Kaldi data directories: validate, fix, split, subset, combine, info.",
+                  no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+@app.command()
+def validate(
+    dirs: List[Path] = typer.Argument(..., help="Data directories to check."),
+    no_audio_check: bool = typer.Option(False, "--no-audio-check", help="Do not check that audio files exist."),
+) -> None:
+    """List every problem of each data dir as `file:line: reason`; exit 1 if any."""
+    bad = 0
+    for dir_ in dirs:
+        problems = d.validate(dir_, check_audio=not no_audio_check)
+        if problems:
+            bad += 1
+            typer.echo(format_problems(problems), err=True)
+            typer.echo(f"{dir_}: {len(problems)} problems", err=True)
+        else:
+            typer.echo(f"{dir_}: ok")
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def fix(dirs: List[Path] = typer.Argument(..., help="Data directories to repair in place.")) -> None:
+    """Sort, deduplicate, keep utterances present in every required file, regenerate spk2utt.
+
+    Originals are copied to DIR/.backup (or .backup.N) first."""
+    for dir_ in dirs:
+        report = d.fix(dir_)
+        typer.echo(f"{dir_}: {report.summary()}")
+
+
+@app.command()
+def split(
+    dir_: Path = typer.Argument(..., metavar="DIR", help="Data directory to split."),
+    n: int = typer.Argument(..., help="Number of parts."),
+    by: str = typer.Option("speaker", help="Split unit: 'speaker' (DIR/splitN/k) or 'utterance' (DIR/splitNutt/k)."),
+) -> None:
+    """Split DIR into N parts, deterministic; reused when the source has not changed."""
+    parts = d.split(dir_, n, by=by)
+    typer.echo(f"{parts[0].parent}: {len(parts)} parts")
+
+
+@app.command()
+def subset(
+    dir_: Path = typer.Argument(..., metavar="DIR", help="Source data directory."),
+    out: Path = typer.Argument(..., help="Output data directory."),
+    first: Optional[int] = typer.Option(None, help="Take the first N (in sorted order)."),
+    random: Optional[int] = typer.Option(None, help="Take N at random (see --seed)."),
+    seed: int = typer.Option(0, help="Random seed for --random."),
+    unit: str = typer.Option("utterance", help="What --first/--random count: 'utterance' or 'speaker'."),
+    utt_list: Optional[Path] = typer.Option(None, help="File listing the utterance ids to keep."),
+    spk_list: Optional[Path] = typer.Option(None, help="File listing the speaker ids to keep."),
+) -> None:
+    """Write a subset of DIR to OUT."""
+    result = d.subset(dir_, out, first=first, random=random, seed=seed, unit=unit, utt_list=utt_list,
+                      spk_list=spk_list)
+    typer.echo(f"{out}: {len(result.utt2spk())} utterances")
+
+
+@app.command()
+def combine(
+    out: Path = typer.Argument(..., help="Output data directory."),
+    dirs: List[Path] = typer.Argument(..., help="Data directories to merge."),
+) -> None:
+    """Merge DIRS into OUT; a key with different content in two dirs is an error."""
+    result = d.combine(dirs, out)
+    typer.echo(f"{out}: {len(result.utt2spk())} utterances from {len(dirs)} dirs")
+
+
+@app.command()
+def info(
+    dirs: List[Path] = typer.Argument(..., help="Data directories to summarise."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    read_audio: bool = typer.Option(False, help="Read audio headers when no durations file exists."),
+) -> None:
+    """Utterances, speakers, hours, label coverage and class counts."""
+    for dir_ in dirs:
+        result = d.info(dir_, read_audio=read_audio)
+        typer.echo(json.dumps(result, indent=2) if as_json else format_info(result))

@@ -1,0 +1,57 @@
+"""Entry point of the `jsertk` command.
+
+Command modules register themselves below: a group (`jsertk data ...`) with `app.add_typer`,
+a single command (`jsertk compute-fbank ...`) through the module's `register(app)`.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from jsertk import __version__
+from jsertk.cli import data as data_cli
+from jsertk.config import ConfigError
+from jsertk.data.problems import DataDirError, format_problems
+
+app = typer.Typer(
+    name="jsertk",
+    help="Joint speech recognition and speech emotion recognition toolkit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(data_cli.app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jsertk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit."),
+) -> None:
+    """Joint speech recognition and speech emotion recognition toolkit."""
+
+
+def main() -> None:
+    """Run the CLI. Known errors print as one clear message (data errors as `file:line: reason`
+    lines) and exit with code 1, without a traceback."""
+    try:
+        app()
+    except DataDirError as e:
+        print(format_problems(e.problems), file=sys.stderr)
+        sys.exit(1)
+    except (ConfigError, ValueError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Acoustic features: fbank, CMVN, augmentation; ark/scp I/O through kaldiio."""
