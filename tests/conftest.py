@@ -1,54 +1,18 @@
-"""Shared fixtures: small valid Kaldi data dirs with real (synthetic) audio."""
+"""Shared fixtures: small valid Kaldi data dirs with real (synthetic) audio (see helpers.py)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def write_tone(path: Path, seconds: float = 0.5, sr: int = 16000, freq: float = 220.0, channels: int = 1) -> Path:
-    """A sine tone with a little noise, as 16-bit PCM."""
-    t = np.arange(int(seconds * sr)) / sr
-    x = 0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * np.random.default_rng(0).standard_normal(t.size)
-    if channels > 1:
-        x = np.stack([x] * channels, axis=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, x, sr, subtype="PCM_16")
-    return path
-
-
-def make_data_dir(root: Path, speakers=("spkA", "spkB", "spkC"), utts_per_spk: int = 3, *, labels: bool = True,
-                  seconds: float = 0.5) -> Path:
-    """A valid data dir at `root` with wav.scp (real wav files), utt2spk, spk2utt, text,
-    spk2gender and, with `labels`, utt2emo and utt2dim."""
-    root.mkdir(parents=True, exist_ok=True)
-    emotions = ["neutral", "happy", "angry", "sad"]
-    wav, utt2spk, text, emo, dim = [], [], [], [], []
-    for si, spk in enumerate(speakers):
-        for i in range(utts_per_spk):
-            utt = f"{spk}-utt{i:03d}"
-            path = write_tone(root / "wav" / f"{utt}.wav", seconds, freq=150.0 + 40 * si + 10 * i)
-            wav.append(f"{utt} {path}")
-            utt2spk.append(f"{utt} {spk}")
-            text.append(f"{utt} hello world number {i}")
-            emo.append(f"{utt} {emotions[(si + i) % 4]}")
-            dim.append(f"{utt} {0.1 * i:.1f} 0.5 -0.2")
-    (root / "wav.scp").write_text("\n".join(wav) + "\n")
-    (root / "utt2spk").write_text("\n".join(utt2spk) + "\n")
-    (root / "spk2utt").write_text("".join(
-        f"{spk} " + " ".join(f"{spk}-utt{i:03d}" for i in range(utts_per_spk)) + "\n" for spk in speakers))
-    (root / "text").write_text("\n".join(text) + "\n")
-    (root / "spk2gender").write_text("".join(f"{spk} {'mf'[i % 2]}\n" for i, spk in enumerate(speakers)))
-    if labels:
-        (root / "utt2emo").write_text("\n".join(emo) + "\n")
-        (root / "utt2dim").write_text("\n".join(dim) + "\n")
-    return root
+from helpers import SHARED, make_data_dir, make_segmented_dir, write_tone  # noqa: F401  (re-exported)
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return make_data_dir(tmp_path / "data" / "train")
+
+
+@pytest.fixture
+def segmented_dir(tmp_path: Path) -> Path:
+    return make_segmented_dir(tmp_path / "data" / "seg")
