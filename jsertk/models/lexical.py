@@ -1,0 +1,103 @@
+"""The lexical branch: token-level representations taken from the ASR branch, text-encoded.
+
+Three sources (config `lexical.source`), all from what the ASR branch itself produces, so the
+branch sees at test time what it saw in training:
+- `ctc_posteriors`: CTC posteriors collapsed at their spikes, one vector per emitted token
+  (the mean posterior over each run of frames whose best label is the same non-blank token);
+- `decoder_states`: hidden states of the attention decoder run over the 1-best hypothesis;
+- `hyp_embeddings`: learned embeddings of the 1-best hypothesis tokens.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from jsertk.models.pooling import length_mask
+
+LEXICAL_SOURCES = ("ctc_posteriors", "decoder_states", "hyp_embeddings")
+
+
+def collapse_ctc_spikes(posteriors: torch.Tensor, lens: torch.Tensor, blank_id: int = 0
+                        ) -> tuple[torch.Tensor, torch.Tensor, list[list[int]]]:
+    """Token-level vectors from frame-level CTC posteriors (B, T, V).
+
+    Returns (vectors (B, L, V), lengths (B,), token ids per utterance). An utterance with no
+    non-blank frame gets one vector, the mean over all its frames, so no sequence is empty.
+    Differentiable with respect to `posteriors` (the segmentation itself is not).
+    """
+    best = posteriors.argmax(-1)
+    out, tokens = [], []
+    for b in range(posteriors.size(0)):
+        n = int(lens[b])
+        labels = best[b, :n].tolist()
+        runs, start = [], 0
+        for t in range(1, n + 1):
+            if t == n or labels[t] != labels[start]:
+                if labels[start] != blank_id:
+                    runs.append((start, t))
+                start = t
+        if runs:
+            out.append(torch.stack([posteriors[b, s:e].mean(0) for s, e in runs]))
+            tokens.append([labels[s] for s, _ in runs])
+        else:
+            out.append(posteriors[b, :max(n, 1)].mean(0, keepdim=True))
+            tokens.append([])
+    lengths = torch.tensor([len(v) for v in out], device=posteriors.device)
+    return torch.nn.utils.rnn.pad_sequence(out, batch_first=True), lengths, tokens
+
+
+class PositionalEncoding(torch.nn.Module):
+    def __init__(self, dim: int, max_len: int = 2000):
+        super().__init__()
+        pos = torch.arange(max_len).unsqueeze(1)
+        div = torch.exp(torch.arange(0, dim, 2) * (-math.log(10000.0) / dim))
+        pe = torch.zeros(max_len, dim)
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
+        self.register_buffer("pe", pe, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.size(1) > self.pe.size(0):
+            raise ValueError(f"sequence of {x.size(1)} tokens exceeds the positional table ({self.pe.size(0)})")
+        return x + self.pe[: x.size(1)]
+
+
+class TextEncoder(torch.nn.Module):
+    """A small Transformer over token-level vectors (B, L, input_dim) -> (B, L, dim)."""
+
+    def __init__(self, input_dim: int, dim: int = 128, num_layers: int = 2, heads: int = 4, dropout: float = 0.1):
+        super().__init__()
+        self.input = torch.nn.Linear(input_dim, dim)
+        self.position = PositionalEncoding(dim)
+        layer = torch.nn.TransformerEncoderLayer(dim, heads, 2 * dim, dropout, batch_first=True, norm_first=True)
+        self.layers = torch.nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.norm = torch.nn.LayerNorm(dim)
+        self.output_size = dim
+
+    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        h = self.position(self.input(x))
+        h = self.layers(h, src_key_padding_mask=~length_mask(lens, x.size(1)))
+        return self.norm(h)
+
+
+class LexicalBranch(torch.nn.Module):
+    """Turns one of the ASR branch's outputs into text-encoded token vectors (B, L, dim)."""
+
+    def __init__(self, source: str, vocab_size: int, decoder_dim: int | None = None, dim: int = 128,
+                 num_layers: int = 2, heads: int = 4, dropout: float = 0.1, embed_dim: int = 64):
+        super().__init__()
+        if source not in LEXICAL_SOURCES:
+            raise ValueError(f"lexical source must be one of {LEXICAL_SOURCES}, got '{source}'")
+        if source == "decoder_states" and decoder_dim is None:
+            raise ValueError("lexical source 'decoder_states' needs an attention decoder in the ASR branch")
+        self.source = source
+        self.embed = torch.nn.Embedding(vocab_size, embed_dim) if source == "hyp_embeddings" else None
+        input_dim = {"ctc_posteriors": vocab_size, "decoder_states": decoder_dim, "hyp_embeddings": embed_dim}[source]
+        self.encoder = TextEncoder(input_dim, dim, num_layers, heads, dropout)
+        self.output_size = dim
+
+    def forward(self, inputs: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        """`inputs`: posteriors (B, L, V) or decoder states (B, L, D) or token ids (B, L)."""
+        x = self.embed(inputs) if self.embed is not None else inputs
+        return self.encoder(x, lens)

@@ -1,0 +1,123 @@
+"""Lexical branch, fusion, heads and the adversarial autoencoder: shapes, masking and learning."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from jsertk.models.aae import AdversarialAutoencoder
+from jsertk.models.fusion import FUSION_TYPES, Fusion
+from jsertk.models.heads import ccc_loss, masked_cross_entropy
+from jsertk.models.lexical import LEXICAL_SOURCES, LexicalBranch, collapse_ctc_spikes
+from jsertk.models.pooling import AttentiveStatsPooling, masked_mean
+
+
+def one_hot_frames(labels, vocab=5):
+    return torch.nn.functional.one_hot(torch.tensor(labels), vocab).float()
+
+
+def test_collapse_ctc_spikes_one_vector_per_emitted_token():
+    # frames: blank a a blank b b b blank a  -> tokens a, b, a (a repeated after blank is a new token)
+    post = one_hot_frames([0, 1, 1, 0, 2, 2, 2, 0, 1])
+    silent = one_hot_frames([0] * 9)
+    vecs, lens, toks = collapse_ctc_spikes(torch.stack([post, silent]), torch.tensor([9, 4]))
+    assert toks == [[1, 2, 1], []]
+    assert lens.tolist() == [3, 1]
+    assert torch.equal(vecs[0, 1], one_hot_frames([2])[0])
+    assert torch.equal(vecs[1, 0], one_hot_frames([0])[0])  # nothing said: the mean over frames
+
+
+def test_collapse_respects_lengths_and_is_differentiable():
+    logits = torch.randn(1, 12, 6, requires_grad=True)
+    vecs, lens, _ = collapse_ctc_spikes(torch.softmax(logits, -1), torch.tensor([7]))
+    vecs.sum().backward()
+    assert logits.grad[0, 7:].abs().sum() == 0 and logits.grad[0, :7].abs().sum() > 0
+
+
+@pytest.mark.parametrize("source", LEXICAL_SOURCES)
+def test_lexical_branch_sources(source):
+    branch = LexicalBranch(source, vocab_size=11, decoder_dim=24, dim=32, num_layers=1, heads=2)
+    inputs = {"ctc_posteriors": torch.softmax(torch.randn(3, 5, 11), -1), "decoder_states": torch.randn(3, 5, 24),
+              "hyp_embeddings": torch.randint(0, 11, (3, 5))}[source]
+    out = branch(inputs, torch.tensor([5, 3, 1]))
+    assert out.shape == (3, 5, 32) and torch.isfinite(out).all()
+
+
+def test_decoder_states_without_decoder_is_an_error():
+    with pytest.raises(ValueError, match="needs an attention decoder"):
+        LexicalBranch("decoder_states", vocab_size=11)
+
+
+def test_pooling_ignores_padding():
+    x = torch.randn(2, 6, 4)
+    lens = torch.tensor([6, 3])
+    padded = x.clone()
+    padded[1, 3:] = 1e4
+    assert torch.allclose(masked_mean(x, lens)[1], x[1, :3].mean(0))
+    pool = AttentiveStatsPooling(4)
+    assert torch.allclose(pool(x, lens)[1], pool(padded, lens)[1])
+
+
+@pytest.mark.parametrize("kind", FUSION_TYPES)
+def test_fusion_types_shapes_and_padding(kind):
+    torch.manual_seed(0)
+    fusion = Fusion(kind, acoustic_dim=16, lexical_dim=8, dim=32, heads=2).eval()
+    a, l = torch.randn(2, 10, 16), torch.randn(2, 4, 8)
+    a_lens, l_lens = torch.tensor([10, 6]), torch.tensor([4, 2])
+    out = fusion(a, a_lens, l, l_lens)
+    assert out.shape == (2, 32)
+    a2, l2 = a.clone(), l.clone()
+    a2[1, 6:], l2[1, 2:] = 99.0, 99.0
+    assert torch.allclose(fusion(a2, a_lens, l2, l_lens)[1], out[1], atol=1e-5)
+
+
+def test_masked_losses():
+    logits = torch.randn(4, 3, requires_grad=True)
+    targets = torch.tensor([0, 1, 2, 0])
+    mask = torch.tensor([True, False, True, False])
+    loss, n = masked_cross_entropy(logits, targets, mask)
+    expected = torch.nn.functional.cross_entropy(logits[[0, 2]], targets[[0, 2]], reduction="sum")
+    assert n == 2 and torch.allclose(loss, expected)
+    zero, n0 = masked_cross_entropy(logits, targets, torch.zeros(4, dtype=torch.bool))
+    assert n0 == 0 and zero.item() == 0.0 and zero.requires_grad
+    y = torch.randn(6, 3)
+    perfect, n = ccc_loss(y, y, torch.ones(6, dtype=torch.bool))
+    assert n == 6 and perfect.item() == pytest.approx(0.0, abs=1e-5)
+    worse, _ = ccc_loss(y + 1.0, y, torch.ones(6, dtype=torch.bool))
+    assert worse.item() > 0.5
+
+
+def test_aae_learns_to_reconstruct_and_classify():
+    torch.manual_seed(0)
+    classes = 3
+    centers = torch.randn(classes, 12) * 3
+    labels = torch.randint(0, classes, (256,))
+    x = centers[labels] + 0.3 * torch.randn(256, 12)
+    aae = AdversarialAutoencoder(12, classes, z_dim=4, hidden=64)
+    opt = torch.optim.Adam(aae.parameters(), lr=3e-3)
+    first = None
+    labelled = torch.arange(256) < 32  # only an eighth carries labels
+    for step in range(300):
+        out = aae(x)
+        ce, n = masked_cross_entropy(out["logits"], labels, labelled)
+        loss = (out["recon"] + 0.1 * (out["disc"] + out["gen"])) / 256 + ce / n
+        if first is None:
+            first = out["recon"].item() / 256
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    out = aae(x)
+    assert out["recon"].item() / 256 < 0.5 * first
+    accuracy = (out["logits"].argmax(-1) == labels)[~labelled].float().mean().item()
+    assert accuracy > 0.9
+
+
+def test_aae_adversarial_gradients_reach_only_their_side():
+    aae = AdversarialAutoencoder(8, 2, z_dim=3, hidden=16)
+    out = aae(torch.randn(5, 8))
+    out["gen"].backward(retain_graph=True)
+    assert all(p.grad is None for p in aae.disc_z.parameters())
+    assert any(p.grad is not None for p in aae.encoder.parameters())
+    aae.zero_grad()
+    out["disc"].backward()
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in aae.encoder.parameters())
+    assert any(p.grad is not None for p in aae.disc_y.parameters())
