@@ -12,6 +12,7 @@ import typer
 
 from jsertk import __version__
 from jsertk.cli import data as data_cli
+from jsertk.cli import asr as asr_cli
 from jsertk.cli import score as score_cli
 from jsertk.config import ConfigError
 from jsertk.data.problems import DataDirError, format_problems
@@ -25,6 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(data_cli.app, name="data")
+asr_cli.register(app)
 score_cli.register(app)
 
 

@@ -1,0 +1,105 @@
+"""Decode a feature dir with a trained ASR model: CTC greedy, CTC prefix beam, or joint CTC/attention.
+
+The encoder runs on length-bucketed batches; greedy decoding is batched too, the beam searches
+run per utterance (ESPnet's batch beam search vectorises over the hypotheses of one utterance).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from jsertk.infer.ctc_greedy import ctc_greedy
+from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
+
+log = logging.getLogger("jsertk.decode")
+METHODS = ("greedy", "ctc_beam", "joint")
+MIN_FRAMES = 9  # shortest input the conv2d subsampling front of ESPnet encoders accepts
+
+
+@dataclass
+class DecodeOptions:
+    method: str = "greedy"
+    beam_size: int = 10
+    ctc_weight: float = 0.3  # joint only
+    penalty: float = 0.0  # joint only: bonus per output token
+    maxlenratio: float = 0.0  # joint only: 0 = end detection
+    max_frames_per_batch: int = 20000
+
+
+@dataclass
+class Hyp:
+    utt: str
+    text: str
+    tokens: list[int]
+    score: float
+
+
+@dataclass
+class DecodeStats:
+    utterances: int = 0
+    audio_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    too_short: int = 0
+
+    @property
+    def rtf(self) -> float:
+        return self.decode_seconds / self.audio_seconds if self.audio_seconds else float("nan")
+
+
+def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stats: DecodeStats,
+               device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[Hyp]:
+    """Hypotheses for every utterance of `data_dir` (a dir with feats.scp), in bucketed order."""
+    from jsertk.train.dataset import FeatsDataset, collate
+    from jsertk.train.sampler import BucketBatchSampler
+
+    if opts.method not in METHODS:
+        raise ValueError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
+    search = None
+    if opts.method == "joint":
+        from jsertk.infer.joint_beam import build_joint_beam_search
+
+        search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty)
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
+    sampler = BucketBatchSampler(data.lengths, opts.max_frames_per_batch, shuffle=False)
+    for idx in sampler.all_batches(0):
+        short = [i for i in idx if data.lengths[i] < MIN_FRAMES]
+        for i in short:
+            stats.too_short += 1
+            yield Hyp(data.utts[i], "", [], float("-inf"))
+        idx = [i for i in idx if data.lengths[i] >= MIN_FRAMES]
+        if not idx:
+            continue
+        batch = collate([data[i] for i in idx], [])
+        t0 = time.perf_counter()
+        hyps = _decode_batch(model, batch, opts, search, device)
+        stats.decode_seconds += time.perf_counter() - t0
+        stats.utterances += len(idx)
+        stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
+        for utt, (ids, score) in zip(batch["utts"], hyps):
+            yield Hyp(utt, tokenizer.decode(ids), ids, score)
+
+
+@torch.no_grad()
+def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device) -> list[tuple[list[int], float]]:
+    enc, enc_lens = model.encode(batch["feats"].to(device), batch["feat_lens"].to(device))
+    if opts.method == "joint":
+        from jsertk.infer.joint_beam import joint_beam_search
+
+        return [joint_beam_search(search, enc[k, : int(n)], opts.maxlenratio) for k, n in enumerate(enc_lens)]
+    log_probs = model.ctc.log_softmax(enc)
+    if opts.method == "greedy":
+        best = log_probs.max(-1).values
+        valid = torch.arange(best.size(1), device=best.device)[None, :] < enc_lens[:, None]
+        scores = (best * valid).sum(-1).tolist()
+        return list(zip(ctc_greedy(log_probs, enc_lens, model.blank_id), scores))
+    out = []
+    lp = log_probs.float().cpu().numpy()
+    for k, n in enumerate(enc_lens.tolist()):
+        nbest = ctc_prefix_beam_search(lp[k, :n], beam=opts.beam_size, blank_id=model.blank_id)
+        out.append(nbest[0])
+    return out

@@ -1,0 +1,56 @@
+"""CTC prefix beam search over frame log-posteriors (no language model).
+
+Each prefix keeps two log-probabilities: of all alignments ending in blank and of those ending in
+its last token. Per frame only the `token_beam` most likely tokens extend a prefix; the `beam`
+best prefixes survive. Scores are total log-probabilities of the label sequence.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NEG_INF = float("-inf")
+
+
+def _logadd(a: float, b: float) -> float:
+    if a == NEG_INF:
+        return b
+    if b == NEG_INF:
+        return a
+    hi, lo = (a, b) if a > b else (b, a)
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+def ctc_prefix_beam_search(log_probs: np.ndarray, beam: int = 10, blank_id: int = 0,
+                           token_beam: int | None = None) -> list[tuple[list[int], float]]:
+    """N-best (token ids, log-probability) for one utterance's (T, V) log-posteriors, best first."""
+    token_beam = min(token_beam or beam, log_probs.shape[1])
+    beams: dict[tuple, list[float]] = {(): [0.0, NEG_INF]}  # prefix -> [log p(.. blank), log p(.. last token)]
+    top = np.argpartition(-log_probs, token_beam - 1, axis=1)[:, :token_beam]
+    for t in range(log_probs.shape[0]):
+        row = log_probs[t]
+        p_blank = float(row[blank_id])
+        cands = [(int(c), float(row[c])) for c in top[t] if c != blank_id]
+        nxt: dict[tuple, list[float]] = {}
+
+        def slot(prefix: tuple) -> list[float]:
+            s = nxt.get(prefix)
+            if s is None:
+                s = nxt[prefix] = [NEG_INF, NEG_INF]
+            return s
+
+        for prefix, (pb, pnb) in beams.items():
+            total = _logadd(pb, pnb)
+            s = slot(prefix)
+            s[0] = _logadd(s[0], total + p_blank)
+            last = prefix[-1] if prefix else None
+            if last is not None:  # the last token repeated: collapses into the same prefix
+                s[1] = _logadd(s[1], pnb + float(row[last]))
+            for c, p in cands:
+                ext = slot(prefix + (c,))
+                # after the same token a new one needs a blank in between
+                ext[1] = _logadd(ext[1], (pb if c == last else total) + p)
+        beams = dict(sorted(nxt.items(), key=lambda kv: -_logadd(*kv[1]))[:beam])
+    ranked = sorted(beams.items(), key=lambda kv: -_logadd(*kv[1]))
+    return [(list(prefix), _logadd(*scores)) for prefix, scores in ranked]

@@ -1,0 +1,1 @@
+"""Scores: word/character error rates (and, later, emotion metrics)."""

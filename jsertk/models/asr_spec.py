@@ -1,0 +1,71 @@
+"""Config sections, resources and labels of the ASR model (`model: asr`)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+from jsertk.config import ConfigError, OpenSection
+from jsertk.models.registry import ModelSpec
+from jsertk.utils.atomic import atomic_dir
+
+TOKENIZER_SUBDIR = "tokenizer"
+
+
+class AsrSpec(ModelSpec):
+    name = "asr"
+
+    def defaults(self) -> dict:
+        return {
+            "tokenizer": "",  # tokenizer dir from `jsertk train-tokenizer` (copied into the experiment dir)
+            "cmvn": "",  # Kaldi CMVN stats of the training features; "" = no normalisation
+            "frontend": {"apply_specaug": True, "specaug": OpenSection()},  # SpecAug keys override the defaults
+            "encoder": "conformer",  # or transformer
+            "encoder_conf": OpenSection({"output_size": 256, "attention_heads": 4, "linear_units": 1024,
+                                         "num_blocks": 12, "input_layer": "conv2d", "dropout_rate": 0.1}),
+            "decoder": "none",  # or transformer
+            "decoder_conf": OpenSection({"attention_heads": 4, "linear_units": 1024, "num_blocks": 3,
+                                         "dropout_rate": 0.1}),
+            "model_conf": {"ctc_weight": 1.0, "lsm_weight": 0.1, "ctc_dropout": 0.0},
+        }
+
+    def setup(self, cfg, expdir, training):
+        from jsertk.text import Tokenizer, UnknownCounter
+
+        expdir = Path(expdir)
+        if training:
+            if not cfg["tokenizer"]:
+                raise ConfigError("config key 'tokenizer' must name a tokenizer dir (jsertk train-tokenizer)")
+            src = Path(cfg["tokenizer"])
+            Tokenizer(src)  # validate before copying
+            if src.resolve() != (expdir / TOKENIZER_SUBDIR).resolve():
+                with atomic_dir(expdir / TOKENIZER_SUBDIR) as tmp:
+                    tmp.chmod(0o755)
+                    for name in ("spm.model", "tokens.txt", "tokenizer.yaml"):
+                        shutil.copy2(src / name, tmp / name)
+        return SimpleNamespace(tokenizer=Tokenizer(expdir / TOKENIZER_SUBDIR), unknown=UnknownCounter())
+
+    def label_parsers(self, resources):
+        tok, unknown = resources.tokenizer, resources.unknown
+
+        def parse_text(utt: str, value: str) -> list[int]:
+            ids = tok.encode(value, unknown, utt)
+            if not ids:
+                raise ValueError("transcript is empty after normalisation")
+            return ids
+
+        return {"text": parse_text}
+
+    def label_report(self, resources):
+        u = resources.unknown
+        return [u.summary("text")] if u.tokens else []
+
+    def build(self, cfg, resources, input_dim, training):
+        from jsertk.models.asr import ASRModel
+        from jsertk.models.frontend import read_kaldi_cmvn
+
+        cmvn = read_kaldi_cmvn(cfg["cmvn"]) if training and cfg["cmvn"] else None
+        specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
+        return ASRModel(input_dim, resources.tokenizer.tokens, encoder=cfg["encoder"],
+                        encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],
+                        decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug, **cfg["model_conf"])

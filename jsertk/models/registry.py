@@ -1,0 +1,60 @@
+"""Models the trainer can build, keyed by the config field `model:`.
+
+A `ModelSpec` tells the model-agnostic trainer what it needs to know about one kind of model:
+the config sections it adds, the resources it loads (a tokenizer, class lists), the label files
+its dataset reads and how each line is parsed, and how to build the `torch.nn.Module`. The
+module's `forward(batch)` returns `{"loss": tensor | None, "stats": {name: (sum, count)}}`.
+"""
+from __future__ import annotations
+
+import abc
+import importlib
+import os
+from typing import Any, Callable
+
+import torch
+
+from jsertk.config import ConfigError
+
+# name -> "module:Class" of the spec; imported on first use so `jsertk --help` stays fast.
+BUILTIN = {"asr": "jsertk.models.asr_spec:AsrSpec"}
+_SPECS: dict[str, "ModelSpec"] = {}
+
+
+class ModelSpec(abc.ABC):
+    name = ""
+
+    def defaults(self) -> dict:
+        """Config sections this model adds to the trainer's (top-level keys)."""
+        return {}
+
+    def setup(self, cfg: dict, expdir: str | os.PathLike, training: bool) -> Any:
+        """Load what the model needs besides weights. With `training`, copy it into `expdir` so the
+        experiment dir alone rebuilds the model; without, load it from there."""
+        return None
+
+    def label_parsers(self, resources: Any) -> dict[str, Callable[[str, str], Any]]:
+        """Label file name -> parser(utt, raw value) giving an int, a float tuple or a list of ints."""
+        return {}
+
+    def label_report(self, resources: Any) -> list[str]:
+        """Warnings about the labels read (e.g. tokens mapped to <unk>), logged once after loading."""
+        return []
+
+    @abc.abstractmethod
+    def build(self, cfg: dict, resources: Any, input_dim: int, training: bool) -> torch.nn.Module:
+        """The model; with `training`, also read training-only inputs (CMVN stats) and enable augmentation."""
+
+
+def register(spec: ModelSpec) -> None:
+    _SPECS[spec.name] = spec
+
+
+def get_spec(name: str) -> ModelSpec:
+    if name not in _SPECS and name in BUILTIN:
+        module, cls = BUILTIN[name].split(":")
+        register(getattr(importlib.import_module(module), cls)())
+    if name not in _SPECS:
+        known = ", ".join(sorted(set(BUILTIN) | set(_SPECS)))
+        raise ConfigError(f"config key 'model': '{name}' is not a known model (known: {known})")
+    return _SPECS[name]

@@ -1,0 +1,116 @@
+"""Atomic checkpoints, the n best epochs by a validation metric, and their average.
+
+Files in an experiment dir:
+- `checkpoint.pth`  the latest full training state (model, optimizer, scheduler, scaler, sampler
+                    position, RNG states of every process, history); rewritten atomically.
+- `epoch<N>.pth`    model weights after epoch N, kept only while N is among the n best.
+- `model.pth`       the average of the n best epochs' weights: the model to decode with.
+- `nbest.json`      which epochs were averaged, by which metric, with their values.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from jsertk.utils.atomic import atomic_open, atomic_write_text
+
+CHECKPOINT = "checkpoint.pth"
+FINAL_MODEL = "model.pth"
+REQUIRED_KEYS = ("model", "optimizer", "scheduler", "epoch", "step", "consumed", "history")
+
+
+class CheckpointError(ValueError):
+    pass
+
+
+def save(obj, path: str | os.PathLike) -> None:
+    with atomic_open(path, "wb") as f:
+        torch.save(obj, f)
+
+
+def load(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict:
+    """Load a file written by `save`; unreadable or incomplete files raise CheckpointError naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise CheckpointError(f"{path}: cannot be read ({type(e).__name__}: {e}); the file is corrupt or "
+                              "truncated: remove it to start over, or restore a good copy") from None
+    if not isinstance(obj, dict) or any(k not in obj for k in required):
+        missing = [k for k in required if not isinstance(obj, dict) or k not in obj]
+        raise CheckpointError(f"{path}: not a training checkpoint (missing {', '.join(missing)})")
+    return obj
+
+
+def rng_state() -> dict:
+    np_state = np.random.get_state()
+    state = {"python": random.getstate(), "numpy": (np_state[0], torch.from_numpy(np_state[1].astype(np.int64)),
+                                                     *np_state[2:]), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, *rest = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def nbest_epochs(history: list[dict], metric: str, mode: str, n: int) -> list[tuple[int, float]]:
+    """(epoch, value) of the n best epochs; ties go to the later epoch."""
+    scored = [(h["epoch"], h[metric]) for h in history if metric in h and np.isfinite(h[metric])]
+    sign = 1.0 if mode == "min" else -1.0
+    return sorted(scored, key=lambda ev: (sign * ev[1], -ev[0]))[:n]
+
+
+def epoch_file(expdir: Path, epoch: int) -> Path:
+    return expdir / f"epoch{epoch}.pth"
+
+
+def prune_epochs(expdir: Path, keep: set[int]) -> None:
+    for p in expdir.glob("epoch*.pth"):
+        stem = p.stem[len("epoch"):]
+        if stem.isdigit() and int(stem) not in keep:
+            p.unlink()
+
+
+def average_state_dicts(paths: list[Path]) -> dict:
+    """Element-wise mean of floating-point tensors; other entries (counters) from the first file."""
+    avg: dict = {}
+    for k, p in enumerate(paths):
+        sd = load(p)
+        if k and set(sd) != set(avg):
+            raise CheckpointError(f"{p}: its parameters differ from those of {paths[0]}")
+        for name, t in sd.items():
+            if not k:
+                avg[name] = t.clone().double() if t.is_floating_point() else t.clone()
+            elif t.is_floating_point():
+                avg[name] += t.double()
+    for name, first in load(paths[0]).items():
+        if first.is_floating_point():
+            avg[name] = (avg[name] / len(paths)).to(first.dtype)
+    return avg
+
+
+def write_final_model(expdir: Path, history: list[dict], metric: str, mode: str, n: int) -> list[tuple[int, float]]:
+    """Average the n best epochs into model.pth and describe them in nbest.json."""
+    best = nbest_epochs(history, metric, mode, n)
+    if not best:
+        raise CheckpointError(f"{expdir}: no epoch has a finite value of '{metric}' to choose models by")
+    paths = [epoch_file(expdir, e) for e, _ in best]
+    save(average_state_dicts(paths), expdir / FINAL_MODEL)
+    atomic_write_text(expdir / "nbest.json", json.dumps(
+        {"metric": metric, "mode": mode, "averaged": [{"epoch": e, metric: v} for e, v in best]}, indent=2) + "\n")
+    return best

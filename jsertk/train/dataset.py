@@ -1,0 +1,190 @@
+"""Dataset over feature dirs (`feats.scp`, `utt2num_frames`) plus the label files a model asks for.
+
+Each data argument is a directory holding `feats.scp`. A label file (`text`, `utt2emo`, ...) is
+read from that directory, or, if it is not there, from `<label_root>/<dir name>/` (so
+`dump/fbank/train` takes its labels from `data/train`). A label file may cover only some of the
+utterances: the others get `None` and are masked out of that label's loss.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from jsertk.data.problems import DataDirError, Problem
+from jsertk.data.table import read_entries
+
+log = logging.getLogger("jsertk.train")
+
+LabelParser = Callable[[str, str], Any]
+
+
+@dataclass
+class FilterReport:
+    too_short: int = 0
+    too_long: int = 0
+    longest: int = 0
+    without_labels: dict[str, int] = field(default_factory=dict)
+
+
+def _read_table_checked(path: Path) -> list:
+    problems: list[Problem] = []
+    entries = read_entries(path, problems)
+    seen: set[str] = set()
+    for e in entries:
+        if e.key in seen:
+            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
+        seen.add(e.key)
+    if problems:
+        raise DataDirError(problems)
+    return entries
+
+
+def find_label_file(feat_dir: Path, name: str, label_root: str | os.PathLike | None) -> Path | None:
+    for cand in (feat_dir / name, Path(label_root) / feat_dir.name / name if label_root else None):
+        if cand is not None and cand.is_file():
+            return cand
+    return None
+
+
+class FeatsDataset(torch.utils.data.Dataset):
+    """Utterances of one or more feature dirs; item i is {'utt', 'feats' (T, D) float32, 'labels'}."""
+
+    def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
+                 label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0):
+        import kaldiio
+
+        self.label_names = list(label_parsers)
+        self.dirs = [Path(d) for d in dirs]
+        self.utts: list[str] = []
+        self.set_ids: list[int] = []
+        self.lengths: list[int] = []
+        self.locations: list[str] = []
+        self.labels: dict[str, list[Any]] = {n: [] for n in self.label_names}
+        self.report = FilterReport()
+        owner: dict[str, Path] = {}
+        for set_id, d in enumerate(self.dirs):
+            scp = d / "feats.scp"
+            if not scp.is_file():
+                raise DataDirError([Problem(scp, 0, "file not found (a data argument must hold feats.scp)",
+                                            "missing")])
+            entries = _read_table_checked(scp)
+            frames = self._num_frames(d, entries)
+            labels = {n: self._read_labels(d, n, p, label_root) for n, p in label_parsers.items()}
+            for e in entries:
+                if e.key in owner:
+                    raise DataDirError([Problem(scp, e.line, f"utterance '{e.key}' also in {owner[e.key]}",
+                                                "duplicate")])
+                owner[e.key] = scp
+                n = frames[e.key]
+                self.report.longest = max(self.report.longest, n)
+                if n < min_frames:
+                    self.report.too_short += 1
+                    continue
+                if max_frames and n > max_frames:
+                    self.report.too_long += 1
+                    continue
+                self.utts.append(e.key)
+                self.set_ids.append(set_id)
+                self.lengths.append(n)
+                self.locations.append(e.value)
+                for name in self.label_names:
+                    self.labels[name].append(labels[name].get(e.key))
+        for name in self.label_names:
+            missing = sum(v is None for v in self.labels[name])
+            if missing:
+                self.report.without_labels[name] = missing
+        if not self.utts:
+            raise ValueError(f"no utterances left in {', '.join(map(str, self.dirs))} after length filtering "
+                             f"({self.report.too_short} under {min_frames} frames, {self.report.too_long} over "
+                             f"{max_frames} frames)")
+        self._load = kaldiio.load_mat
+        self.input_dim = int(self[0]["feats"].shape[1])
+
+    @staticmethod
+    def _num_frames(d: Path, entries) -> dict[str, int]:
+        nf = d / "utt2num_frames"
+        if nf.is_file():
+            frames = {e.key: int(e.value) for e in _read_table_checked(nf)}
+            missing = [e.key for e in entries if e.key not in frames]
+            if missing:
+                raise DataDirError([Problem(nf, 0, f"no frame count for {len(missing)} utterances of feats.scp "
+                                                   f"(first: '{missing[0]}')", "missing")])
+            return frames
+        import kaldiio
+
+        log.warning("%s: no utt2num_frames; reading every feature matrix to get its length", d)
+        return {e.key: int(kaldiio.load_mat(e.value).shape[0]) for e in entries}
+
+    @staticmethod
+    def _read_labels(d: Path, name: str, parse: LabelParser, label_root) -> dict[str, Any]:
+        path = find_label_file(d, name, label_root)
+        if path is None:
+            log.info("%s: no '%s' file (also not under %s): its utterances have no %s labels", d, name,
+                     label_root, name)
+            return {}
+        out: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for e in _read_table_checked(path):
+            try:
+                out[e.key] = parse(e.key, e.value)
+            except ValueError as err:
+                problems.append(Problem(path, e.line, f"'{e.key}': {err}", "format"))
+        if problems:
+            raise DataDirError(problems)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.utts)
+
+    def __getitem__(self, i: int) -> dict:
+        try:
+            feats = np.asarray(self._load(self.locations[i]), dtype=np.float32)
+        except Exception as e:
+            raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: {e}") from None
+        return {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
+
+    def describe(self) -> str:
+        r = self.report
+        parts = [f"{len(self)} utterances from {', '.join(map(str, self.dirs))}"]
+        if r.too_short or r.too_long:
+            parts.append(f"filtered {r.too_short} too short and {r.too_long} too long (longest {r.longest} frames)")
+        parts += [f"{n} without {name}" for name, n in r.without_labels.items()]
+        return "; ".join(parts)
+
+
+def collate(items: list[dict], label_names: Sequence[str]) -> dict:
+    """Pad a list of dataset items into a batch.
+
+    feats (B, T, D) zero-padded and feat_lens (B); for each label `name`: `name` (sequences padded
+    with -1, plus `name_lens`; scalars/tuples as tensors with -1/0 fillers) and `name_mask` (B) bool.
+    """
+    lens = torch.tensor([it["feats"].shape[0] for it in items], dtype=torch.long)
+    dim = items[0]["feats"].shape[1]
+    feats = torch.zeros(len(items), int(lens.max()), dim)
+    for k, it in enumerate(items):
+        feats[k, : it["feats"].shape[0]] = torch.tensor(it["feats"])
+    batch: dict[str, Any] = {"utts": [it["utt"] for it in items], "feats": feats, "feat_lens": lens}
+    for name in label_names:
+        values = [it["labels"][name] for it in items]
+        batch[f"{name}_mask"] = torch.tensor([v is not None for v in values])
+        sample = next((v for v in values if v is not None), None)
+        if sample is None or isinstance(sample, list):
+            seqs = [v or [] for v in values]
+            y_lens = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+            ys = torch.full((len(items), max(1, int(y_lens.max()))), -1, dtype=torch.long)
+            for k, s in enumerate(seqs):
+                ys[k, : len(s)] = torch.tensor(s, dtype=torch.long)
+            batch[name], batch[f"{name}_lens"] = ys, y_lens
+        elif isinstance(sample, int):
+            batch[name] = torch.tensor([-1 if v is None else v for v in values], dtype=torch.long)
+        else:
+            width = len(sample) if isinstance(sample, (tuple, list)) else 0
+            filler = (0.0,) * width if width else 0.0
+            batch[name] = torch.tensor([filler if v is None else v for v in values], dtype=torch.float32)
+    return batch
