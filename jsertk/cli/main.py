@@ -12,6 +12,7 @@ import typer
 
 from jsertk import __version__
 from jsertk.cli import data as data_cli
+from jsertk.cli import synth as synth_cli
 from jsertk.cli import asr as asr_cli
 from jsertk.cli import score as score_cli
 from jsertk.config import ConfigError
@@ -26,6 +27,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(data_cli.app, name="data")
+synth_cli.register(app)
 asr_cli.register(app)
 score_cli.register(app)
 
