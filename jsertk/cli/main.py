@@ -15,6 +15,8 @@ from jsertk.cli import data as data_cli
 from jsertk.cli import synth as synth_cli
 from jsertk.cli import asr as asr_cli
 from jsertk.cli import score as score_cli
+from jsertk.cli import features as features_cli
+from jsertk.cli import launch as launch_cli
 from jsertk.config import ConfigError
 from jsertk.data.problems import DataDirError, format_problems
 
@@ -30,6 +32,8 @@ app.add_typer(data_cli.app, name="data")
 synth_cli.register(app)
 asr_cli.register(app)
 score_cli.register(app)
+features_cli.register(app)
+launch_cli.register(app)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,184 @@
+"""Feature commands: compute-fbank, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM (kill, scancel, a launcher's Ctrl-C) into a normal exit so that files being
+    written are removed instead of left half-written."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def compute_fbank(
+    data: Path = typer.Argument(..., help="Kaldi data directory (wav.scp, utt2spk, optional segments)."),
+    out: Path = typer.Argument(..., help="Feature dir to write (becomes a data dir with feats.scp)."),
+    job: Optional[int] = typer.Option(None, help="Job number k (1..N): work on DATA/split<N>/k only."),
+    nj: Optional[int] = typer.Option(None, help="Number of jobs N; give with --job; merge with merge-feats."),
+    split_by: str = typer.Option("speaker", help="Which split the jobs read: 'speaker' (split<N>) or 'utterance'."),
+    num_mel_bins: int = typer.Option(80, help="Number of mel bins (feature dimension)."),
+    frame_length: float = typer.Option(25.0, help="Frame length in milliseconds."),
+    frame_shift: float = typer.Option(10.0, help="Frame shift in milliseconds."),
+    dither: float = typer.Option(0.0, help="Dither in 16-bit sample units (Kaldi's default is 1.0); 0 = reproducible."),
+    sample_rate: int = typer.Option(16000, help="Expected sample rate in Hz; other rates are an error without --resample."),
+    low_freq: float = typer.Option(20.0, help="Low cut-off of the mel bins in Hz."),
+    high_freq: float = typer.Option(0.0, help="High cut-off in Hz; 0 = Nyquist, negative = offset below Nyquist."),
+    snip_edges: bool = typer.Option(True, help="Kaldi's snip-edges: only frames that fit completely in the audio."),
+    resample: bool = typer.Option(False, "--resample", help="Resample audio of another rate to --sample-rate."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Leave out bad utterances (listed in bad_utts) instead of "
+                                                            "stopping at the first."),
+    max_segment_overshoot: float = typer.Option(MAX_SEGMENT_OVERSHOOT_S, help="Seconds a segment may end past its "
+                                                                              "audio (then cut), as Kaldi."),
+    progress: bool = typer.Option(True, help="Print progress to stderr."),
+) -> None:
+    """Kaldi-compatible log mel filterbank features of every utterance (kaldi-native-fbank).
+
+    Without --job: all of DATA, and OUT becomes a complete data dir (DATA's files for the
+    utterances that got features, feats.scp, utt2num_frames, fbank.yaml). With --job k --nj N:
+    only DATA/split<N>/k (made by `jsertk data split DATA N`), into OUT/split<N>/k; then run
+    `jsertk merge-feats DATA OUT --nj N`.
+    """
+    from jsertk.data.datadir import DataDir
+    from jsertk.features.dump import merge_parts
+    from jsertk.features.extract import check_job, extract_part, job_source, part_dir
+    from jsertk.features.fbank import FbankConfig
+
+    _exit_on_sigterm()
+    if (job is None) != (nj is None):
+        raise ValueError("give --job and --nj together (or neither)")
+    single = job is None
+    job, nj = (1, 1) if single else (job, nj)
+    check_job(job, nj)
+    config = FbankConfig(num_mel_bins=num_mel_bins, frame_length_ms=frame_length, frame_shift_ms=frame_shift,
+                         dither=dither, sample_rate=sample_rate, low_freq=low_freq, high_freq=high_freq,
+                         snip_edges=snip_edges)
+    src_path = job_source(data, job, nj, split_by)
+    if not src_path.is_dir():
+        by = "" if split_by == "speaker" else f" --by {split_by}"
+        raise ValueError(f"{src_path} not found: split the data dir first with `jsertk data split {data} {nj}{by}`")
+    if out.resolve() == Path(data).resolve():
+        raise ValueError(f"the feature dir {out} must differ from the data dir {data}")
+    part = part_dir(out, job, nj, split_by)
+    result = extract_part(DataDir(src_path), part, config, resample_audio=resample, skip_bad=skip_bad,
+                          max_overshoot=max_segment_overshoot, progress=progress)
+    for utt, reason in list(result.failed.items())[:20]:
+        typer.echo(f"skipped '{utt}': {reason}", err=True)
+    if result.failed:
+        typer.echo(f"{len(result.failed)} utterance(s) skipped, listed in {part / 'bad_utts'}", err=True)
+    typer.echo(f"{src_path}: {result.utterances} utterances, {result.frames} frames, "
+               f"{result.audio_s / 3600:.3f} h audio -> {part / 'feats.scp'}")
+    if single:
+        merged = merge_parts(data, out, 1, split_by)
+        typer.echo(f"{out}: feats.scp with {merged.utterances} utterances")
+
+
+def merge_feats(
+    data: Path = typer.Argument(..., help="The data directory the jobs were computed from."),
+    out: Path = typer.Argument(..., help="The feature dir the jobs wrote into."),
+    nj: int = typer.Option(..., help="Number of jobs that were run."),
+    split_by: str = typer.Option("speaker", help="The split the jobs read: 'speaker' or 'utterance'."),
+) -> None:
+    """Merge the parts of `compute-fbank --job k --nj N` into OUT/feats.scp and a full data dir.
+
+    Fails naming every job that has not finished."""
+    from jsertk.features.dump import merge_parts
+
+    merged = merge_parts(data, out, nj, split_by)
+    if merged.failed:
+        typer.echo(f"{len(merged.failed)} utterance(s) had no features, listed in {out / 'bad_utts'}", err=True)
+    typer.echo(f"{out}: feats.scp with {merged.utterances} utterances from {nj} jobs")
+
+
+def compute_cmvn(
+    feats: Path = typer.Argument(..., help="A feature dir (its feats.scp) or a feats.scp file."),
+    out: Optional[Path] = typer.Option(None, help="Output file; default cmvn.ark beside the feats.scp."),
+    progress: bool = typer.Option(True, help="Print progress to stderr."),
+) -> None:
+    """Global mean/variance statistics in Kaldi's format (2 x (D+1) matrix, written as cmvn.ark)."""
+    from jsertk.features.cmvn import compute_stats, mean_std, write_stats
+
+    scp = feats / "feats.scp" if feats.is_dir() else feats
+    if not scp.is_file():
+        raise FileNotFoundError(f"{scp}: no such feats.scp")
+    target = out if out is not None else scp.parent / "cmvn.ark"
+    stats = compute_stats(scp, progress=progress)
+    write_stats(target, stats)
+    mean, std = mean_std(stats)
+    typer.echo(f"{target}: {int(stats[0, -1])} frames, dim {stats.shape[1] - 1}, mean of means {mean.mean():.3f}, "
+               f"mean std {std.mean():.3f}")
+
+
+def feats_info(
+    path: Path = typer.Argument(..., help="A feature dir or a feats.scp file."),
+    frame_shift: float = typer.Option(10.0, help="Frame shift in ms, for the hours figure."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+    progress: bool = typer.Option(False, help="Print progress to stderr."),
+) -> None:
+    """Dimensions and frame counts; exit 1 on NaN/Inf, differing dims or utt2num_frames mismatch."""
+    from jsertk.features.info import feats_info as info, format_feats_info
+
+    result = info(path, frame_shift_ms=frame_shift, progress=progress)
+    typer.echo(json.dumps(result, indent=2) if as_json else format_feats_info(result))
+    if result["problems"]:
+        raise typer.Exit(1)
+
+
+def speed_perturb(
+    data: Path = typer.Argument(..., help="Source data directory."),
+    out: Path = typer.Argument(..., help="Output data directory holding all speed copies."),
+    factors: str = typer.Option("0.9,1.0,1.1", help="Comma-separated speed factors; 1.0 keeps the original ids."),
+) -> None:
+    """Add speed-perturbed copies (sox-style speed: tempo and pitch) of a data dir.
+
+    Copies get `sp<factor>-` prefixed utterance, speaker and recording ids; labels are carried
+    along; wav.scp entries become `jsertk speed-audio` pipes (computed in process by
+    compute-fbank)."""
+    from jsertk.features.perturb import speed_perturb as perturb
+
+    try:
+        values = [float(f) for f in factors.split(",") if f.strip()]
+    except ValueError:
+        raise ValueError(f"--factors must be comma-separated numbers, got '{factors}'") from None
+    result = perturb(data, out, values)
+    typer.echo(f"{out}: {len(result.utt2spk())} utterances ({len(values)} speed copies of {data})")
+
+
+def speed_audio(
+    factor: float = typer.Argument(..., help="Speed factor (0.9 = 10% slower and lower)."),
+    source: str = typer.Argument(..., help="Audio: a file, a wav.scp entry, or '-' for WAV on stdin."),
+) -> None:
+    """Write SOURCE at FACTOR speed to stdout as 16-bit WAV (used in wav.scp pipes)."""
+    import io
+
+    import soundfile as sf
+
+    from jsertk.features.audio import decode_bytes
+    from jsertk.features.perturb import change_speed, check_factors, speed_audio_pcm16, to_pcm16
+
+    check_factors([factor])
+    if source == "-":
+        samples, rate = decode_bytes(sys.stdin.buffer.read(), "stdin")
+        pcm = to_pcm16(change_speed(samples, factor))
+    else:
+        pcm, rate = speed_audio_pcm16(factor, source)
+    buf = io.BytesIO()
+    sf.write(buf, pcm, rate, format="WAV", subtype="PCM_16")
+    sys.stdout.buffer.write(buf.getvalue())
+    sys.stdout.buffer.flush()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compute-fbank")(compute_fbank)
+    app.command("merge-feats")(merge_feats)
+    app.command("compute-cmvn")(compute_cmvn)
+    app.command("feats-info")(feats_info)
+    app.command("speed-perturb")(speed_perturb)
+    app.command("speed-audio")(speed_audio)

@@ -1,0 +1,116 @@
+"""The feature dump dir: job parts merged into one data dir with feats.scp.
+
+`OUT` becomes a complete data dir usable for training: the source data dir's files
+(wav.scp, segments, utt2spk, spk2utt, text, labels), filtered to the utterances that got
+features, plus feats.scp, utt2num_frames, fbank.yaml and, when some were skipped, bad_utts.
+feats.scp is written last, so its presence means the merge is complete.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from jsertk.data.datadir import DataDir, write_filtered
+from jsertk.data.schema import FILES
+from jsertk.data.table import read_entries, read_table, write_table
+from jsertk.features.extract import CONFIG_NAME, part_dir
+from jsertk.utils.atomic import atomic_write_text
+
+_OWN_FILES = ("feats.scp", "utt2num_frames")
+CMVN_NAME = "cmvn.ark"
+
+
+@dataclass
+class MergeResult:
+    utterances: int
+    failed: dict[str, str]
+
+
+def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_by: str = "speaker") -> MergeResult:
+    """Assemble `out` from the parts of jobs 1..nj; every job must have finished."""
+    src = DataDir(data)
+    out = Path(out)
+    if out.resolve() == src.path.resolve():
+        raise ValueError(f"the feature dir {out} must differ from the data dir it is computed from")
+    parts = [part_dir(out, k, nj, split_by) for k in range(1, nj + 1)]
+    missing = [k for k, p in enumerate(parts, 1) if not (p / "feats.scp").is_file()]
+    if missing:
+        raise ValueError(f"{out}: job(s) {', '.join(map(str, missing))} of {nj} have not finished (no "
+                         f"{parts[missing[0] - 1] / 'feats.scp'}); rerun them (jsertk launch --only-failed ...)")
+    config = _same_config(parts)
+    scp: dict[str, str] = {}
+    frames: dict[str, str] = {}
+    failed: dict[str, str] = {}
+    for p in parts:
+        for e in read_entries(p / "feats.scp"):
+            if e.key in scp:
+                raise ValueError(f"{p / 'feats.scp'}:{e.line}: utterance '{e.key}' also has features in another job")
+            scp[e.key] = e.value
+        frames.update(read_table(p / "utt2num_frames"))
+        if (p / "bad_utts").is_file():
+            failed.update(read_table(p / "bad_utts"))
+    _check_coverage(src, scp, failed, out)
+
+    _copy_data_files(src, scp, out)
+    write_table(out / "utt2num_frames", {u: frames[u] for u in scp})
+    if failed:
+        write_table(out / "bad_utts", failed)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            (out / "bad_utts").unlink()
+    with contextlib.suppress(FileNotFoundError):
+        (out / CMVN_NAME).unlink()  # statistics of the old features; compute-cmvn rewrites it
+    atomic_write_text(out / CONFIG_NAME, config)
+    write_table(out / "feats.scp", scp)
+    return MergeResult(len(scp), failed)
+
+
+def _same_config(parts: list[Path]) -> str:
+    texts = {p: (p / CONFIG_NAME).read_text() if (p / CONFIG_NAME).is_file() else "" for p in parts}
+    first = texts[parts[0]]
+    for p, text in texts.items():
+        if text != first:
+            raise ValueError(f"{p / CONFIG_NAME} differs from {parts[0] / CONFIG_NAME}: the jobs ran with different "
+                             "fbank options; rerun them all")
+    if not first:
+        raise ValueError(f"{parts[0] / CONFIG_NAME} is missing")
+    yaml.safe_load(first)
+    return first
+
+
+def _check_coverage(src: DataDir, scp: dict[str, str], failed: dict[str, str], out: Path) -> None:
+    expected = set(src.utt2spk())
+    got = set(scp) | set(failed)
+    lacking, unknown = sorted(expected - got), sorted(got - expected)
+    if lacking or unknown:
+        detail = []
+        if lacking:
+            detail.append(f"{len(lacking)} utterance(s) of {src.path} have no features (e.g. '{lacking[0]}')")
+        if unknown:
+            detail.append(f"{len(unknown)} feature(s) belong to no utterance of {src.path} (e.g. '{unknown[0]}')")
+        raise ValueError(f"{out}: the job outputs do not match the data dir: {'; '.join(detail)}. Was the data dir "
+                         "changed after it was split? Split it again and recompute the features.")
+
+
+def _copy_data_files(src: DataDir, keep, out: Path) -> None:
+    """The source's data files, filtered to `keep`, replacing those of an earlier run in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".data.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        write_filtered(src, keep, tmp)
+        for name in FILES:
+            if name in _OWN_FILES:
+                continue
+            if (tmp / name).is_file():
+                os.replace(tmp / name, out / name)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    (out / name).unlink()  # left by an earlier run from a source that had it
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,105 @@
+"""Log mel filterbank features, identical to Kaldi's compute-fbank-feats (kaldi-native-fbank).
+
+Samples are scaled to the 16-bit range before extraction, as Kaldi reads them, so the
+features (and a `--dither` value) mean the same as in Kaldi.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from jsertk.features.audio import AudioError
+
+INT16_SCALE = 32768.0
+
+
+@dataclass(frozen=True)
+class FbankConfig:
+    num_mel_bins: int = 80
+    frame_length_ms: float = 25.0
+    frame_shift_ms: float = 10.0
+    dither: float = 0.0  # Kaldi's default is 1.0; 0 keeps features reproducible run to run
+    sample_rate: int = 16000
+    low_freq: float = 20.0
+    high_freq: float = 0.0  # 0: the Nyquist frequency; negative: that far below it (Kaldi)
+    snip_edges: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.num_mel_bins < 1:
+            problems.append(f"num_mel_bins must be >= 1, got {self.num_mel_bins}")
+        if self.sample_rate <= 0:
+            problems.append(f"sample_rate must be positive, got {self.sample_rate}")
+        if self.frame_shift_ms <= 0 or self.frame_length_ms <= 0:
+            problems.append("frame length and shift must be positive")
+        if self.dither < 0:
+            problems.append(f"dither must be >= 0, got {self.dither}")
+        nyquist = self.sample_rate / 2
+        high = self.high_freq if self.high_freq > 0 else nyquist + self.high_freq
+        if not 0 <= self.low_freq < high <= nyquist:
+            problems.append(f"need 0 <= low_freq < high_freq <= {nyquist:g} Hz (Nyquist), got low_freq "
+                            f"{self.low_freq:g} and high_freq {self.high_freq:g} (= {high:g} Hz)")
+        if problems:
+            raise ValueError("fbank options: " + "; ".join(problems))
+
+    @property
+    def window_samples(self) -> int:
+        return int(self.sample_rate * self.frame_length_ms / 1000)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def knf_options(self):
+        import kaldi_native_fbank as knf
+
+        opts = knf.FbankOptions()
+        frame = opts.frame_opts
+        frame.samp_freq = float(self.sample_rate)
+        frame.frame_length_ms = float(self.frame_length_ms)
+        frame.frame_shift_ms = float(self.frame_shift_ms)
+        frame.dither = float(self.dither)
+        frame.snip_edges = bool(self.snip_edges)
+        mel = opts.mel_opts
+        mel.num_bins = int(self.num_mel_bins)
+        mel.low_freq = float(self.low_freq)
+        mel.high_freq = float(self.high_freq)
+        return opts
+
+
+class FbankExtractor:
+    """Computes fbank matrices for one configuration (options are built once)."""
+
+    def __init__(self, config: FbankConfig):
+        import kaldi_native_fbank as knf
+
+        self.config = config
+        self._knf = knf
+        self._opts = config.knf_options()
+
+    def __call__(self, samples: np.ndarray, source: str = "audio") -> np.ndarray:
+        """(frames, num_mel_bins) float32 features of float samples in [-1, 1] at config.sample_rate."""
+        fbank = self._knf.OnlineFbank(self._opts)
+        fbank.accept_waveform(float(self.config.sample_rate), samples * np.float32(INT16_SCALE))
+        fbank.input_finished()
+        n = fbank.num_frames_ready
+        if n == 0:
+            raise AudioError(source, f"audio is {samples.size} samples ({samples.size / self.config.sample_rate:.3f}s), "
+                                     f"shorter than one frame ({self.config.window_samples} samples)")
+        out = np.empty((n, fbank.dim), dtype=np.float32)
+        for i in range(n):
+            out[i] = fbank.get_frame(i)
+        return out
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling (scipy) from `rate` to `target` Hz."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if rate == target:
+        return samples
+    g = gcd(int(rate), int(target))
+    return resample_poly(samples, target // g, rate // g).astype(np.float32)
