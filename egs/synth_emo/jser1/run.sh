@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# synth_emo: joint ASR and emotion recognition on the embedded synthetic corpus (espeak-ng),
+# end to end on CPU with nothing to download. From the repository root, `make demo` runs it.
+#
+#   ./run.sh                                    # every stage, demo-size corpus (1440 utterances)
+#   ./run.sh --stop-stage 0                     # make the corpus only
+#   ./run.sh --local-data-opts "--size full"    # the larger corpus (13200 utterances)
+#   ./run.sh --help                             # every option, with its value here
+#
+# Options given here are the recipe's; any option on the command line overrides them.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+# Sets made by local/data.sh (jsertk synth-corpus). dev and test speakers are held out from
+# training and from each other; train_unlabeled's true labels wait in data/train_unlabeled/.ref/.
+train_set=train_labeled         # emotion, transcript, speaker, gender
+unlab_set=train_unlabeled       # audio only
+asr_train_set=asr_train         # transcript, speaker, gender; no emotion
+dev_set=dev                     # all labels; model selection
+test_sets="test"                # all labels; held-out speakers
+
+./jser.sh \
+    --train-set "${train_set}" \
+    --unlab-set "${unlab_set}" \
+    --asr-train-set "${asr_train_set}" \
+    --dev-set "${dev_set}" \
+    --test-sets "${test_sets}" \
+    "$@"
