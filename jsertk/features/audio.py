@@ -102,10 +102,10 @@ def read_file(path: str, segment: Segment | None = None,
     return _read_soundfile(path, path, segment, max_overshoot, check_truncation=True)
 
 
-def run_pipe(command: str) -> bytes:
+def run_pipe(command: str, env: dict[str, str] | None = None) -> bytes:
     """stdout of a wav.scp pipe command (`bash -o pipefail`: a failure anywhere in it counts)."""
     proc = subprocess.run(["bash", "-o", "pipefail", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, env=env)
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = f": {err[-1]}" if err else ""

@@ -39,8 +39,10 @@ def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: 
         bad = np.size(feats) - np.count_nonzero(np.isfinite(feats))
         if bad:
             problems.append(f"'{utt}': {bad} NaN/Inf values")
-        if expected is not None and expected.get(utt) != feats.shape[0]:
-            problems.append(f"'{utt}': {feats.shape[0]} frames, utt2num_frames says {expected.get(utt)}")
+        if expected is not None and utt not in expected:
+            problems.append(f"'{utt}': not in utt2num_frames")
+        elif expected is not None and expected[utt] != feats.shape[0]:
+            problems.append(f"'{utt}': {feats.shape[0]} frames, utt2num_frames says {expected[utt]}")
         if meter:
             meter.update()
     if meter:
@@ -65,7 +67,7 @@ def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: 
 def format_feats_info(info: dict[str, Any]) -> str:
     f = info["frames"]
     lines = [f"{info['scp']}: {info['utterances']} utterances, dim {info['dim']}, frames total {f['total']} "
-             f"(min {f['min']}, mean {f['mean']}, max {f['max']}), {info['hours']:.3f} h at the given frame shift"]
+             f"(min {f['min']}, mean {f['mean']}, max {f['max']}), {info['hours']:.3f} h"]
     lines += [f"  problem: {p}" for p in info["problems"]]
     if not info["problems"]:
         checked = "; frame counts agree with utt2num_frames" if info["num_frames_checked"] else ""

@@ -75,7 +75,10 @@ def array_spec(indices: list[int], max_jobs: int | None) -> str:
     """`1-4` for a run of indices, `2,5` otherwise; `%M` caps how many run at once."""
     ordered = sorted(indices)
     contiguous = ordered == list(range(ordered[0], ordered[-1] + 1))
-    spec = f"{ordered[0]}-{ordered[-1]}" if contiguous else ",".join(map(str, ordered))
+    if len(ordered) == 1:
+        spec = str(ordered[0])
+    else:
+        spec = f"{ordered[0]}-{ordered[-1]}" if contiguous else ",".join(map(str, ordered))
     return spec + (f"%{max_jobs}" if max_jobs else "")
 
 
