@@ -23,7 +23,6 @@ def decode_asr(
 ) -> None:
     """Transcribe DATA; writes hyp.text (and hyp.score: log-probability per utterance) atomically."""
     import json
-    import logging
 
     import torch
 
@@ -31,7 +30,6 @@ def decode_asr(
     from jsertk.infer.load import load_model
     from jsertk.utils.atomic import atomic_open
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(levelname)s] %(message)s")
     if threads:
         torch.set_num_threads(threads)
     model, cfg, resources = load_model(model_dir, checkpoint, device)

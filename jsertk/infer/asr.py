@@ -5,7 +5,6 @@ run per utterance (ESPnet's batch beam search vectorises over the hypotheses of 
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ import torch
 from jsertk.infer.ctc_greedy import ctc_greedy
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 
-log = logging.getLogger("jsertk.decode")
 METHODS = ("greedy", "ctc_beam", "joint")
 MIN_FRAMES = 9  # shortest input the conv2d subsampling front of ESPnet encoders accepts
 

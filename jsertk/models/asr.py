@@ -22,7 +22,7 @@ class ASRModel(torch.nn.Module):
 
     def __init__(self, input_dim: int, token_list: list[str], encoder: str = "conformer",
                  encoder_conf: dict | None = None, decoder: str = "none", decoder_conf: dict | None = None,
-                 ctc_weight: float = 0.3, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
+                 ctc_weight: float = 1.0, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
                  cmvn: tuple | None = None, specaug: dict | None = None):
         from espnet2.asr.ctc import CTC
         from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import LabelSmoothingLoss

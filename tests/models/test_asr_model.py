@@ -1,0 +1,93 @@
+"""ASR model pieces: Kaldi CMVN stats, SpecAugment only in training, config errors, losses and masking."""
+from __future__ import annotations
+
+import kaldiio
+import numpy as np
+import pytest
+import torch
+
+from jsertk.config import ConfigError
+from jsertk.models.asr import ASRModel
+from jsertk.models.frontend import Frontend, read_kaldi_cmvn
+
+TOKENS = ["<blank>", "<unk>", "▁", "a", "b", "c", "<sos/eos>"]
+ENC = {"output_size": 32, "attention_heads": 2, "linear_units": 64, "num_blocks": 1, "cnn_module_kernel": 5}
+
+
+def _stats(x: np.ndarray) -> np.ndarray:
+    return np.stack([np.append(x.sum(0), len(x)), np.append((x**2).sum(0), 0.0)])
+
+
+def test_kaldi_cmvn_matrix_and_per_speaker_ark(tmp_path):
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(500, 4))
+    kaldiio.save_mat(str(tmp_path / "cmvn.ark"), _stats(x))
+    mean, std = read_kaldi_cmvn(tmp_path / "cmvn.ark")
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(std, x.std(0), rtol=1e-4)
+    with kaldiio.WriteHelper(f"ark:{tmp_path / 'spk.ark'}") as w:  # per-speaker stats sum to global
+        w("spk1", _stats(x[:200]))
+        w("spk2", _stats(x[200:]))
+    mean2, std2 = read_kaldi_cmvn(tmp_path / "spk.ark")
+    np.testing.assert_allclose(mean2, mean, rtol=1e-6)
+    np.testing.assert_allclose(std2, std, rtol=1e-6)
+
+
+def test_bad_cmvn_file_is_named(tmp_path):
+    (tmp_path / "junk.ark").write_bytes(b"not a matrix")
+    with pytest.raises(ValueError, match="junk.ark"):
+        read_kaldi_cmvn(tmp_path / "junk.ark")
+    kaldiio.save_mat(str(tmp_path / "wrong.ark"), np.ones((3, 5)))
+    with pytest.raises(ValueError, match="2 x \\(D\\+1\\)"):
+        read_kaldi_cmvn(tmp_path / "wrong.ark")
+
+
+def test_frontend_normalises_and_augments_only_in_training():
+    mean, std = np.full(8, 2.0, np.float32), np.full(8, 4.0, np.float32)
+    fe = Frontend(8, (mean, std), specaug={"apply_time_warp": False, "freq_mask_width_range": [4, 5],
+                                           "num_freq_mask": 1, "apply_time_mask": False})
+    x, lens = torch.full((2, 50, 8), 6.0), torch.tensor([50, 30])
+    fe.eval()
+    y, _ = fe(x, lens)
+    assert torch.allclose(y[0], torch.ones(50, 8)) and torch.all(y[1, 30:] == 0)
+    fe.train()
+    y, _ = fe(x, lens)
+    assert (y[0] == 0).all(dim=0).sum() == 4  # four whole frequency channels masked
+
+
+def test_unknown_specaug_and_encoder_keys_name_their_path():
+    with pytest.raises(ConfigError, match="frontend.specaug"):
+        Frontend(8, specaug={"no_such_option": 1})
+    with pytest.raises(ConfigError, match="encoder_conf.num_layers.*ConformerEncoder"):
+        ASRModel(8, TOKENS, encoder_conf={"num_layers": 2})
+    with pytest.raises(ConfigError, match="'decoder': 'rnn'"):
+        ASRModel(8, TOKENS, encoder_conf=ENC, decoder="rnn", ctc_weight=0.5)
+    with pytest.raises(ConfigError, match="model_conf.ctc_weight"):
+        ASRModel(8, TOKENS, encoder_conf=ENC, ctc_weight=0.5)  # no decoder: CTC must carry all the weight
+
+
+def _batch(mask):
+    torch.manual_seed(0)
+    n = len(mask)
+    text = torch.tensor([[3, 4, 5], [4, 4, -1], [5, -1, -1]][:n])
+    return {"feats": torch.randn(n, 60, 8), "feat_lens": torch.tensor([60, 50, 40][:n]), "text": text,
+            "text_lens": (text >= 0).sum(1), "text_mask": torch.tensor(mask)}
+
+
+@pytest.mark.parametrize("decoder", ["none", "transformer"])
+def test_losses_and_masking(decoder):
+    torch.manual_seed(0)
+    conf = {"attention_heads": 2, "linear_units": 32, "num_blocks": 1}
+    enc = {k: v for k, v in ENC.items() if k != "cnn_module_kernel"}
+    m = ASRModel(8, TOKENS, encoder="transformer", encoder_conf=enc, decoder=decoder, decoder_conf=conf,
+                 ctc_weight=1.0 if decoder == "none" else 0.3)
+    out = m(_batch([True, True, True]))
+    assert out["loss"].requires_grad and torch.isfinite(out["loss"])
+    assert out["stats"]["loss"][1] == 3
+    assert ("loss_att" in out["stats"]) == (decoder != "none")
+    out["loss"].backward()
+    # an utterance without a transcript does not count; none at all gives no loss
+    m.eval()
+    with torch.no_grad():
+        masked = m(_batch([True, False, True]))
+        assert masked["stats"]["loss_ctc"][1] == 2 and "cer" in masked["stats"]
+        assert m(_batch([False, False, False]))["loss"] is None

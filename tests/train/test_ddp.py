@@ -1,0 +1,36 @@
+"""The same `jsertk train` under torchrun: two gloo processes on CPU train one model together."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from asr_helpers import make_feats_dir, make_tokenizer, write_config
+
+from jsertk.train.checkpoint import load
+
+
+def test_two_gloo_processes_share_the_epoch(tmp_path):
+    train, valid = make_feats_dir(tmp_path / "train", n_utts=12), make_feats_dir(tmp_path / "valid", n_utts=4, seed=1)
+    cfg = write_config(tmp_path / "c.yaml", make_tokenizer(tmp_path / "tok"), train / "cmvn.ark",
+                       data={"max_frames_per_batch": 300}, train={"max_epochs": 2})
+    out = tmp_path / "exp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+           "-m", "jsertk.cli.main", "train", str(train), "--valid", str(valid), "--config", str(cfg),
+           "--outdir", str(out), "--dist-backend", "gloo"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    log = (out / "train.log").read_text()
+    assert "2 process(es)" in log and "model.pth = average" in log
+    history = json.loads((out / "history.json").read_text())
+    assert len(history) == 2 and "valid/cer" in history[-1]
+    # each process trains on half of the batches: half the updates of a single process
+    from jsertk.train.sampler import BucketBatchSampler
+
+    lengths = [int(line.split()[1]) for line in (train / "utt2num_frames").read_text().splitlines()]
+    single = len(BucketBatchSampler(lengths, 300).epoch_batches(1))
+    assert history[0]["updates"] == (single + 1) // 2
+    ckpt = load(out / "checkpoint.pth")
+    assert len(ckpt["rng"]) == 2  # the random state of both processes, for an exact resume
