@@ -25,6 +25,7 @@ from jsertk.utils.atomic import atomic_write_text
 MANIFEST = "corpus.json"
 FORMAT = 1  # bump when the same options would give different audio
 MAX_CANDIDATE_ROUNDS = 8
+PROBE_CHUNK = 16  # candidates measured between checks for a complete speaker set
 OWNED = ("wav", "meta", MANIFEST)  # what --overwrite removes
 
 
@@ -84,17 +85,19 @@ def _pool(nj: int) -> ProcessPoolExecutor:
 
 
 def choose_speakers(pool: ProcessPoolExecutor, options: Options) -> list[Speaker]:
-    """Draw candidates round by round, measure their F0, keep a gender-balanced set."""
+    """Draw candidates, measure their F0 a few at a time, stop at a gender-balanced set."""
     voices.split_counts(options.speakers)  # validate before any work
     rng = np.random.default_rng([options.seed, 1000])
     measured: list[Speaker] = []
     for _ in range(MAX_CANDIDATE_ROUNDS):
         batch = voices.candidates(rng)
-        f0s = list(pool.map(render.probe_f0, batch, chunksize=8))
-        measured += [Speaker(**{**s.to_dict(), "f0": round(f, 1)}) for s, f in zip(batch, f0s)]
-        chosen = voices.select(measured, options.speakers)
-        if chosen is not None:
-            return chosen
+        for i in range(0, len(batch), PROBE_CHUNK):
+            chunk = batch[i: i + PROBE_CHUNK]
+            f0s = pool.map(render.probe_f0, chunk)
+            measured += [Speaker(**{**s.to_dict(), "f0": round(f, 1)}) for s, f in zip(chunk, f0s)]
+            chosen = voices.select(measured, options.speakers)
+            if chosen is not None:
+                return chosen
     raise ValueError(f"could not find {options.speakers // 2} clearly female and male voices each; "
                      "ask for fewer speakers")
 

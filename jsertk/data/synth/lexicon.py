@@ -44,6 +44,7 @@ NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten
 
 # Words that signal an emotion.
 CALM = ("usual", "normal", "ordinary", "routine", "regular", "expected", "standard", "typical")
+CALM_PHRASES = ("as usual", "as planned", "calmly", "nothing special")  # fixed in the neutral templates
 HAPPY_ADJ = (
     "wonderful", "fantastic", "lovely", "brilliant", "delighted", "thrilled", "excited", "glad", "happy", "amazing",
     "perfect", "beautiful", "cheerful", "grateful", "proud", "lucky", "pleased", "marvelous", "joyful", "great",
@@ -60,19 +61,9 @@ SAD_ADJ = (
 )
 SAD_VERBS = ("cried", "wept", "sighed", "sobbed", "grieved")
 SAD_NOUNS = ("funeral", "loss", "goodbye", "grief", "tears", "pain")
+# Cue words fixed in the emotion templates (jsertk.data.synth.sentences).
+HAPPY_CUES = ("love", "won")
+ANGRY_CUES = ("how dare", "sick of", "lied", "not accept")
+SAD_CUES = ("miss", "nobody", "goodbye", "gone", "empty")
 NEGATIVE = ("terrible", "awful", "horrible", "unfair", "dreadful", "bad", "upsetting", "painful")  # angry and sad
 
-
-def vocabulary() -> set[str]:
-    """Every word a transcript can contain."""
-    from jsertk.data.synth.sentences import TEMPLATES
-
-    words: set[str] = set()
-    for group in (NAMES, NOUNS, PLACES, TIMES, VERBS, ADJECTIVES, NUMBERS, CALM, HAPPY_ADJ, HAPPY_VERBS, HAPPY_NOUNS,
-                  ANGRY_ADJ, ANGRY_JUDGE, ANGRY_VERBS, ANGRY_BASE, SAD_ADJ, SAD_VERBS, SAD_NOUNS, NEGATIVE):
-        for item in group:
-            words.update(item.split())
-    for templates in TEMPLATES.values():
-        for t in templates:
-            words.update(w for w in t.split() if not w.startswith("{"))
-    return words

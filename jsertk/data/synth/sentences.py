@@ -116,6 +116,17 @@ def sentence(emotion: str, lexical: bool, rng: np.random.Generator) -> str:
     return fill(pool[int(rng.integers(len(pool)))], rng)
 
 
+def vocabulary() -> set[str]:
+    """Every word a transcript can contain."""
+    words: set[str] = set()
+    for template in NEUTRAL + SHARED_NEGATIVE + sum(TEMPLATES.values(), ()):
+        words.update(w for w in template.split() if not w.startswith("{"))
+    for slot_words in _SLOTS.values():
+        for item in slot_words:
+            words.update(item.split())
+    return words
+
+
 def spoken_form(transcript: str) -> str:
     """What espeak reads: capitalised, 'i' as 'I', with a full stop."""
     text = re.sub(r"\bi\b", "I", transcript)
