@@ -5,7 +5,7 @@ PYTEST_ARGS ?= -q
 DEMO_NJ ?= 2
 DEMO_ARGS ?=
 
-.PHONY: install test demo
+.PHONY: install test demo bench
 
 install:  ## build tools/venv (seconds when already up to date)
 	bash tools/install.sh
@@ -15,3 +15,6 @@ test: install  ## run the test suite; "no tests collected" counts as a failure
 
 demo: install  ## run the embedded recipe end to end (egs/synth_emo/jser1, synthetic corpus)
 	cd egs/synth_emo/jser1 && ./run.sh --nj $(DEMO_NJ) $(DEMO_ARGS)
+
+bench: install  ## run every tools/bench/bench_*.py; each rewrites its section of docs/benchmarks.md
+	@set -e; for script in tools/bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script; done

@@ -9,8 +9,6 @@ from typing import Optional
 
 import typer
 
-from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S
-
 
 def _exit_on_sigterm() -> None:
     """Turn SIGTERM (kill, scancel, a launcher's Ctrl-C) into a normal exit so that files being
@@ -35,8 +33,8 @@ def compute_fbank(
     resample: bool = typer.Option(False, "--resample", help="Resample audio of another rate to --sample-rate."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Leave out bad utterances (listed in bad_utts) instead of "
                                                             "stopping at the first."),
-    max_segment_overshoot: float = typer.Option(MAX_SEGMENT_OVERSHOOT_S, help="Seconds a segment may end past its "
-                                                                              "audio (then cut), as Kaldi."),
+    max_segment_overshoot: float = typer.Option(0.5, help="Seconds a segment may end past its audio (it is then "
+                                                          "cut); Kaldi's extract-segments default."),
     progress: bool = typer.Option(True, help="Print progress to stderr."),
 ) -> None:
     """Kaldi-compatible log mel filterbank features of every utterance (kaldi-native-fbank).
