@@ -54,7 +54,7 @@ def compute_fbank(
         raise ValueError("give --job and --nj together (or neither)")
     single = job is None
     job, nj = (1, 1) if single else (job, nj)
-    check_job(job, nj)
+    check_job(job, nj, split_by)
     config = FbankConfig(num_mel_bins=num_mel_bins, frame_length_ms=frame_length, frame_shift_ms=frame_shift,
                          dither=dither, sample_rate=sample_rate, low_freq=low_freq, high_freq=high_freq,
                          snip_edges=snip_edges)

@@ -18,7 +18,7 @@ import yaml
 from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.data.schema import FILES
 from jsertk.data.table import read_entries, read_table, write_table
-from jsertk.features.extract import CONFIG_NAME, part_dir
+from jsertk.features.extract import CONFIG_NAME, check_job, part_dir
 from jsertk.utils.atomic import atomic_write_text
 
 _OWN_FILES = ("feats.scp", "utt2num_frames")
@@ -33,6 +33,7 @@ class MergeResult:
 
 def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_by: str = "speaker") -> MergeResult:
     """Assemble `out` from the parts of jobs 1..nj; every job must have finished."""
+    check_job(1, nj, split_by)
     src = DataDir(data)
     out = Path(out)
     if out.resolve() == src.path.resolve():

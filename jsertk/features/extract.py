@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from jsertk.data.datadir import DataDir
-from jsertk.data.split import split_dir_name
+from jsertk.data.split import SPLIT_MODES, split_dir_name
 from jsertk.data.table import write_table
 from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S, AudioError, UtteranceAudio
 from jsertk.features.fbank import FbankConfig, FbankExtractor, resample
@@ -46,7 +46,9 @@ def part_dir(out: str | os.PathLike, job: int, nj: int, split_by: str = "speaker
     return Path(out) / split_dir_name(nj, split_by) / str(job)
 
 
-def check_job(job: int, nj: int) -> None:
+def check_job(job: int, nj: int, split_by: str = "speaker") -> None:
+    if split_by not in SPLIT_MODES:
+        raise ValueError(f"--split-by must be one of {', '.join(SPLIT_MODES)}, got '{split_by}'")
     if nj < 1:
         raise ValueError(f"--nj must be >= 1, got {nj}")
     if not 1 <= job <= nj:

@@ -27,7 +27,7 @@ import numpy as np
 import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, update_section  # noqa: E402
+from common import ROOT, machine, update_section  # noqa: E402
 
 RATE = 16000
 
@@ -95,6 +95,17 @@ def direct_knf(audio: list[np.ndarray]) -> None:
         np.stack([fb.get_frame(i) for i in range(fb.num_frames_ready)])
 
 
+def peak_rss_mib(cmd: list, env: dict) -> float:
+    """Peak resident memory of a command (run under a fresh parent, so no other child counts)."""
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)")
+    out = subprocess.run([sys.executable, "-c", probe, *map(str, cmd)], capture_output=True, text=True, env=env)
+    kib = int(out.stdout.strip() or -1)
+    if kib < 0:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}")
+    return kib / 1024
+
+
 def run(cmd: list, env: dict) -> None:
     proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
@@ -142,6 +153,14 @@ def main() -> None:
                 ("`jsertk compute-fbank` command (with interpreter start-up)", best_of(args.repeat, cli))]
         direct_s = rows[0][1]
 
+        # Memory must not grow with the corpus: peak RSS on a quarter of it and on all of it.
+        quarter = work / "quarter"
+        run([*jsertk, "data", "subset", data, quarter, "--first", max(1, n_utts // 4)], env)
+        memory = [(f"{n_utts // 4} utterances (a quarter)", peak_rss_mib(
+                      [*jsertk, "compute-fbank", quarter, work / "mq", "--no-progress"], env)),
+                  (f"{n_utts} utterances (all)", peak_rss_mib(
+                      [*jsertk, "compute-fbank", data, work / "ma", "--no-progress"], env))]
+
         scaling = []
         for nj in range(1, max(1, args.max_nj) + 1):
             if nj > 1:
@@ -178,13 +197,25 @@ def main() -> None:
     for nj, secs in scaling:
         lines.append(f"| --nj {nj} | {secs:.2f} | {audio_s / secs:.0f} | {audio_s / secs / nj:.0f} | "
                      f"{scaling[0][1] / secs:.2f} |")
+    lines += ["", "| peak memory of `jsertk compute-fbank` on | MiB |", "|---|---:|"]
+    lines += [f"| {what} | {mib:.0f} |" for what, mib in memory]
     lines += ["", "The ratio is direct time / toolkit time: 1.00 means the toolkit's audio reading, ark/scp "
               "writing and bookkeeping cost nothing; the target is >= 0.80. The --nj runs include starting "
               "one Python process per job and the merge."]
     markdown = "\n".join(lines)
+    library_s, cli_s = rows[1][1], rows[2][1]
+    summary = (f"On {os.cpu_count()} cores ({time.strftime('%Y-%m-%d')}, {audio_s / 60:.0f} min of audio): "
+               f"kaldi-native-fbank alone {audio_s / direct_s:.0f}x real time per core; jsertk's library path "
+               f"(read WAV, fbank, write ark/scp, merge) {audio_s / library_s:.0f}x, ratio "
+               f"{direct_s / library_s:.2f}; the `jsertk compute-fbank` command {audio_s / cli_s:.0f}x, ratio "
+               f"{direct_s / cli_s:.2f} (about {cli_s - library_s:.1f} s of it is interpreter start-up, fixed per "
+               f"job); --nj {scaling[-1][0]} speed-up {scaling[0][1] / scaling[-1][1]:.2f}; peak memory "
+               f"{memory[0][1]:.0f} MiB on a quarter of the corpus, {memory[1][1]:.0f} MiB on all of it.")
     print(markdown)
+    print(summary)
     if not args.no_write:
         update_section("fbank", markdown)
+        update_section("fbank-summary", summary, ROOT / "docs" / "features.md")
 
 
 if __name__ == "__main__":
