@@ -67,7 +67,8 @@ def _check_not_truncated(f: sf.SoundFile, source: str) -> None:
     if f.format != "WAV":
         return
     m = _WAV_DATA_SHORT.search(f.extra_info)
-    if m and int(m.group(2)) < int(m.group(1)):
+    # 0xFFFFFFFF / 0x7FFFFFFF: a header written while streaming, length unknown; not truncation.
+    if m and int(m.group(2)) < int(m.group(1)) and int(m.group(1)) not in (0xFFFFFFFF, 0x7FFFFFFF):
         raise AudioError(source, f"truncated audio: the header announces {m.group(1)} bytes of samples "
                                  f"but the file holds {m.group(2)}")
 

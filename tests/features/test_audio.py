@@ -57,6 +57,16 @@ def _wav_bytes(tmp_path_file, n):
     return tmp.read_bytes()
 
 
+def test_streamed_wav_header_is_not_taken_for_truncation(tmp_path):
+    import struct
+
+    data = bytearray(_wav_bytes(tmp_path / "s.wav", 1600))
+    at = data.find(b"data")
+    data[at + 4:at + 8] = struct.pack("<I", 0xFFFFFFFF)  # what a WAV writer on a pipe puts there
+    (tmp_path / "s.wav").write_bytes(data)
+    assert read_entry(str(tmp_path / "s.wav"))[0].size == 1600
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(AudioError, match="audio file not found"):
         read_entry(str(tmp_path / "nope.wav"))
