@@ -36,10 +36,13 @@ class AsrSpec(ModelSpec):
         if training:
             if not cfg["tokenizer"]:
                 raise ConfigError("config key 'tokenizer' must name a tokenizer dir (jsertk train-tokenizer)")
-            src = Path(cfg["tokenizer"])
-            Tokenizer(src)  # validate before copying
-            if src.resolve() != (expdir / TOKENIZER_SUBDIR).resolve():
-                with atomic_dir(expdir / TOKENIZER_SUBDIR) as tmp:
+            src, copy = Path(cfg["tokenizer"]), expdir / TOKENIZER_SUBDIR
+            tokens = Tokenizer(src).tokens  # validate before copying
+            if (copy / "tokens.txt").is_file() and Tokenizer(copy).tokens != tokens:
+                raise ConfigError(f"config key 'tokenizer': {src} is not the tokenizer {expdir} was trained with "
+                                  f"(its copy is {copy}); use a new --outdir for a new tokenizer")
+            if src.resolve() != copy.resolve():
+                with atomic_dir(copy) as tmp:
                     tmp.chmod(0o755)
                     for name in ("spm.model", "tokens.txt", "tokenizer.yaml"):
                         shutil.copy2(src / name, tmp / name)

@@ -135,6 +135,14 @@ def test_corrupt_checkpoint_is_reported(corpus, tmp_path):
         _train(corpus, tmp_path / "exp", cfg, resume=True, overrides=["train.max_epochs=2"])
 
 
+def test_resume_refuses_another_tokenizer(corpus, tmp_path):
+    cfg = _config(corpus, tmp_path / "c.yaml", train={"max_epochs": 1})
+    _train(corpus, tmp_path / "exp", cfg)
+    other = make_tokenizer(tmp_path / "other", texts=["completely different words"])
+    with pytest.raises(ConfigError, match="not the tokenizer"):
+        _train(corpus, tmp_path / "exp", cfg, resume=True, overrides=[f"tokenizer={other}", "train.max_epochs=2"])
+
+
 def test_config_errors_name_the_key(corpus, tmp_path):
     cfg = _config(corpus, tmp_path / "c.yaml", train={"max_epochs": 1})
     with pytest.raises(ConfigError, match="'train.max_epoch'"):
