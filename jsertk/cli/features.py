@@ -65,6 +65,8 @@ def compute_fbank(
     if out.resolve() == Path(data).resolve():
         raise ValueError(f"the feature dir {out} must differ from the data dir {data}")
     part = part_dir(out, job, nj, split_by)
+    # The merged scp of an earlier run points into the ark this job is about to replace.
+    (out / "feats.scp").unlink(missing_ok=True)
     result = extract_part(DataDir(src_path), part, config, resample_audio=resample, skip_bad=skip_bad,
                           max_overshoot=max_segment_overshoot, progress=progress)
     for utt, reason in list(result.failed.items())[:20]:

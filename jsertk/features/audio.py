@@ -195,8 +195,10 @@ class UtteranceAudio:
         self._cached: tuple[str, tuple[np.ndarray, int] | AudioError] | None = None
 
     def source_of(self, utt: str) -> str:
-        rec = self.segments[utt].recording if self.segments is not None else utt
-        return self.wav.get(rec, "").strip()
+        """The file or command `utt` is read from, for messages."""
+        segment = self.segments.get(utt) if self.segments is not None else None
+        rec = segment.recording if segment is not None else utt
+        return _source_name(self.wav.get(rec, "").strip())
 
     def read(self, utt: str) -> tuple[np.ndarray, int]:
         """Samples (float32, mono, [-1, 1]) and sample rate of `utt`; AudioError names the utterance."""

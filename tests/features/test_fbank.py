@@ -166,5 +166,6 @@ def test_a_killed_job_leaves_no_feats_scp(tmp_path):
         os.killpg(proc.pid, sig)
         proc.wait()
         assert not (part / "feats.scp").exists()  # the earlier run's scp is gone too: not finished
+        assert not (out / "feats.scp").exists()
         if sig == signal.SIGTERM:
             assert not list(part.glob(".feats*"))  # temporary files removed on a clean stop
