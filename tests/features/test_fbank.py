@@ -155,14 +155,18 @@ def test_a_killed_job_leaves_no_feats_scp(tmp_path):
     out = tmp_path / "out"
     assert jsertk("compute-fbank", data, out, "--no-progress").returncode == 0
     wav = DataDir(data).raw("wav.scp")
-    (data / "wav.scp").write_text(f"a-utt000 {wav['a-utt000']}\na-utt001 sleep 30; cat {wav['a-utt001']} |\n")
+    reading = tmp_path / "reading"  # appears once the job is inside the second utterance's pipe
+    (data / "wav.scp").write_text(f"a-utt000 {wav['a-utt000']}\n"
+                                  f"a-utt001 touch {reading}; sleep 30; cat {wav['a-utt001']} |\n")
     for sig in (signal.SIGTERM, signal.SIGKILL):
+        reading.unlink(missing_ok=True)
         proc = subprocess.Popen([sys.executable, "-m", "jsertk.cli.main", "compute-fbank", str(data), str(out)],
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         part = part_dir(out, 1, 1)
         deadline = time.monotonic() + 20
-        while not list(part.glob(".feats.ark.tmp*")) and time.monotonic() < deadline:
+        while not reading.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+        assert list(part.glob(".feats.ark.tmp*"))  # half written at this point
         os.killpg(proc.pid, sig)
         proc.wait()
         assert not (part / "feats.scp").exists()  # the earlier run's scp is gone too: not finished
