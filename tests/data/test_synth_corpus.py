@@ -185,3 +185,19 @@ def test_refuses_a_non_empty_directory_it_did_not_make(tmp_path: Path):
     with pytest.raises(ValueError, match="not empty"):
         generate(tmp_path, make_options("tiny", counts={n: 1 for n in SETS}), log=lambda _: None)
     assert (tmp_path / "mine.txt").read_text() == "keep me"
+
+
+def test_espeak_output_depends_only_on_its_arguments():
+    from jsertk.data.synth.espeak import Espeak, EspeakError, Voice
+
+    engine = Espeak()
+    try:
+        first = engine.synthesize("The lamp is on the table.", Voice("en-us+f3", rate=150), seed=4)
+        engine.synthesize("Something else entirely, spoken faster.", Voice("en-us+m3", rate=220, pitch=70))
+        assert np.array_equal(engine.synthesize("The lamp is on the table.", Voice("en-us+f3", rate=150), seed=4),
+                              first)
+        assert first.dtype == np.int16 and first.size > engine.sample_rate // 2
+        with pytest.raises(EspeakError, match="unknown espeak voice variant 'nosuch'"):
+            engine.synthesize("Hello.", Voice("en-us+nosuch"))
+    finally:
+        engine.close()

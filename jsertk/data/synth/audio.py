@@ -3,6 +3,7 @@ resampling, speech level, additive noise at a given SNR, silence padding, a soft
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from math import gcd
 
 import numpy as np
@@ -19,9 +20,18 @@ def warp_and_resample(x: np.ndarray, sr_in: int, warp: int) -> np.ndarray:
 
     if sr_in != 22050:
         raise ValueError(f"expected espeak output at 22050 Hz, got {sr_in}")
-    up, down = 320, int(warp)  # 16000/(22050*warp/441) = 320/warp
-    g = gcd(up, down)
-    return resample_poly(np.asarray(x, dtype=np.float64) / 32768.0, up // g, down // g)
+    g = gcd(320, int(warp))  # 16000/(22050*warp/441) = 320/warp
+    up, down = 320 // g, int(warp) // g
+    return resample_poly(np.asarray(x, dtype=np.float64) / 32768.0, up, down, window=_lowpass(up, down))
+
+
+@lru_cache(maxsize=None)
+def _lowpass(up: int, down: int) -> np.ndarray:
+    """resample_poly's own default filter, designed once per ratio instead of on every call."""
+    from scipy.signal import firwin
+
+    max_rate = max(up, down)
+    return firwin(2 * 10 * max_rate + 1, 1.0 / max_rate, window=("kaiser", 5.0))
 
 
 def active_level_db(x: np.ndarray, sr: int = SAMPLE_RATE, floor_db: float = 35.0) -> float:
@@ -40,12 +50,14 @@ def set_level(x: np.ndarray, level_db: float) -> np.ndarray:
 
 def colored_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
     """Unit-power noise with a 1/f^beta power spectrum (white 0, pink 1, brown 2)."""
+    from scipy.fft import irfft, next_fast_len, rfft
+
     beta = {"white": 0.0, "pink": 1.0, "brown": 2.0}[kind]
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n, 1 / SAMPLE_RATE)
-    f[0] = f[1] if n > 1 else 1.0
+    m = next_fast_len(n, real=True)  # an FFT of awkward length costs several times more
+    spec = rfft(rng.standard_normal(m))
+    f = np.fft.rfftfreq(m, 1 / SAMPLE_RATE)
     spec *= np.maximum(f, 20.0) ** (-beta / 2)  # below 20 Hz flat, so brown noise has no DC drift
-    y = np.fft.irfft(spec, n)
+    y = irfft(spec, m)[:n]
     return y / max(np.sqrt(np.mean(y**2)), 1e-12)
 
 

@@ -23,7 +23,7 @@ from jsertk.data.table import write_table
 from jsertk.utils.atomic import atomic_write_text
 
 MANIFEST = "corpus.json"
-FORMAT = 1  # bump when the same options would give different audio
+FORMAT = 2  # bump when the same options would give different audio
 MAX_CANDIDATE_ROUNDS = 8
 PROBE_CHUNK = 16  # candidates measured between checks for a complete speaker set
 OWNED = ("wav", "meta", MANIFEST)  # what --overwrite removes
