@@ -15,6 +15,8 @@ def train(
     outdir: Path = typer.Option(Path("exp/asr_train"), help="Experiment dir for checkpoints, logs and model.pth."),
     overrides: List[str] = typer.Option([], "--set", help="Override a config key: --set train.max_epochs=5."),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in OUTDIR from its last checkpoint."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Experiment dir whose model initialises this one "
+                                        "(models with an `init` config key, e.g. jser from an ASR experiment)."),
     dist_backend: Optional[str] = typer.Option(None, help="torch.distributed backend under torchrun: nccl or "
                                                "gloo (default: nccl on GPU, gloo on CPU)."),
 ) -> None:
@@ -22,6 +24,8 @@ def train(
     from jsertk.train import run_training
     from jsertk.train.trainer import TrainingError
 
+    if init is not None:
+        overrides = [*overrides, f"init={init}"]
     try:
         best = run_training(config, data, valid, outdir, overrides, resume=resume, dist_backend=dist_backend)
     except TrainingError as e:

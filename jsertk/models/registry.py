@@ -17,7 +17,7 @@ import torch
 from jsertk.config import ConfigError
 
 # name -> "module:Class" of the spec; imported on first use so `jsertk --help` stays fast.
-BUILTIN = {"asr": "jsertk.models.asr_spec:AsrSpec"}
+BUILTIN = {"asr": "jsertk.models.asr_spec:AsrSpec", "jser": "jsertk.models.jser_spec:JserSpec"}
 _SPECS: dict[str, "ModelSpec"] = {}
 
 
@@ -40,6 +40,10 @@ class ModelSpec(abc.ABC):
     def label_report(self, resources: Any) -> list[str]:
         """Warnings about the labels read (e.g. tokens mapped to <unk>), logged once after loading."""
         return []
+
+    def check_data(self, cfg: dict, resources: Any, train_set) -> None:
+        """Called once the training sets are read, before the validation sets: check them against the
+        config and fix label inventories (e.g. class lists) that come from the training data."""
 
     @abc.abstractmethod
     def build(self, cfg: dict, resources: Any, input_dim: int, training: bool) -> torch.nn.Module:

@@ -130,6 +130,8 @@ class FeatsDataset(torch.utils.data.Dataset):
             return {}
         out: dict[str, Any] = {}
         problems: list[Problem] = []
+        if hasattr(parse, "begin_file"):  # a parser that joins a file beside this one (utt2spk -> spk2gender)
+            parse.begin_file(path)
         for e in _read_table_checked(path):
             try:
                 out[e.key] = parse(e.key, e.value)

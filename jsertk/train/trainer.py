@@ -74,6 +74,7 @@ class Trainer:
         self.label_names = list(parsers)
         lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"])
         self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths)
+        spec.check_data(cfg, self.resources, self.train_set)
         self.valid_set = FeatsDataset(valid_dirs, parsers, label_root=self.dcfg["label_root"], **lengths) \
             if valid_dirs else None
         log.info("train: %s", self.train_set.describe())
@@ -245,7 +246,11 @@ class Trainer:
     def _reduce_stats(self, sums: dict[str, list[float]], prefix: str) -> dict[str, float]:
         names = sorted(set().union(*gather_objects(sorted(sums), self.dist)))
         flat = all_reduce_sum([v for k in names for v in sums.get(k, [0.0, 0.0])], self.dist)
-        return {f"{prefix}/{k}": flat[2 * i] / flat[2 * i + 1] for i, k in enumerate(names) if flat[2 * i + 1] > 0}
+        out = {k: flat[2 * i] / flat[2 * i + 1] for i, k in enumerate(names) if flat[2 * i + 1] > 0}
+        derive = getattr(self.model, "derived_stats", None)  # metrics that are not a mean, e.g. UA
+        if derive is not None:
+            out.update(derive(out))
+        return {f"{prefix}/{k}": v for k, v in out.items()}
 
     # ------------------------------------------------------------------ epochs
     def train_epoch(self) -> dict[str, float]:

@@ -1,0 +1,224 @@
+"""`JointModel`: joint ASR and SER over one shared acoustic encoder.
+
+The ASR branch (an `ASRModel`: frontend, encoder, CTC, optional decoder) is kept and trained
+jointly. The lexical branch reads what the ASR branch produces (collapsed CTC posteriors, decoder
+states over the 1-best hypothesis, or embeddings of its tokens) and fuses it with the pooled
+acoustic encoding. Heads: fused emotion, acoustic-only and lexical-only emotion, dimensional
+(CCC), gender and speaker; optionally an adversarial autoencoder over the pooled acoustic vector.
+
+Every loss is masked by which labels each utterance has; each is a mean over the utterances that
+carry its label, weighted by its config weight (0 = the head is not built).
+"""
+from __future__ import annotations
+
+import torch
+
+from jsertk.models.asr import ASRModel
+from jsertk.models.fusion import Fusion
+from jsertk.models.heads import ClassifierHead, DimensionalHead, ccc_loss, masked_cross_entropy
+from jsertk.models.lexical import LexicalBranch, collapse_ctc_spikes
+from jsertk.models.pooling import AttentiveStatsPooling
+
+EMOTION_HEADS = ("emotion", "emotion_acoustic", "emotion_lexical")
+
+
+class JointModel(torch.nn.Module):
+    def __init__(self, asr: ASRModel, classes: list[str], num_speakers: int, *, asr_weight: float = 1.0,
+                 lexical: dict, fusion: dict, heads: dict, aae: dict, class_weights: torch.Tensor | None = None,
+                 class_prior: list[float] | None = None):
+        super().__init__()
+        self.asr = asr
+        self.classes = list(classes)
+        self.asr_weight = asr_weight
+        self.w = dict(heads)
+        enc_dim = asr.encoder.output_size()
+        self.lexical = None
+        if lexical["source"] != "none":
+            dec_dim = enc_dim if asr.decoder is not None else None
+            self.lexical = LexicalBranch(lexical["source"], asr.vocab_size, dec_dim, dim=lexical["dim"],
+                                         num_layers=lexical["num_layers"], heads=lexical["heads"],
+                                         dropout=lexical["dropout"])
+            self.lexical_grad_to_asr = lexical["grad_to_asr"]
+            self.fusion = Fusion(fusion["type"], enc_dim, self.lexical.output_size, dim=fusion["dim"],
+                                 heads=fusion["heads"], dropout=fusion["dropout"])
+            self.acoustic_pool = self.fusion.acoustic_pool
+            fused_dim = self.fusion.output_size
+        else:
+            self.fusion = None
+            self.acoustic_pool = AttentiveStatsPooling(enc_dim)
+            fused_dim = self.acoustic_pool.output_size
+        pooled_a = self.acoustic_pool.output_size
+        n_cls, hidden, drop = len(classes), heads["hidden"], heads["dropout"]
+        in_dims = {"emotion": fused_dim, "emotion_acoustic": pooled_a,
+                   "emotion_lexical": self.fusion.lexical_pool.output_size if self.fusion else None}
+        self.heads = torch.nn.ModuleDict()
+        for name in EMOTION_HEADS:
+            if name == "emotion" or self.w[name] > 0:
+                if in_dims[name] is None:
+                    raise ValueError(f"head '{name}' needs the lexical branch (lexical.source is none)")
+                self.heads[name] = ClassifierHead(in_dims[name], n_cls, hidden, drop)
+        if self.w["dimensional"] > 0:
+            self.heads["dimensional"] = DimensionalHead(fused_dim, hidden, drop)
+        if self.w["gender"] > 0:
+            self.heads["gender"] = ClassifierHead(pooled_a, 2, hidden, drop)
+        if self.w["speaker"] > 0:
+            self.heads["speaker"] = ClassifierHead(pooled_a, max(num_speakers, 1), hidden, drop)
+        self.aae = None
+        self.aae_w = dict(aae)
+        if aae["enabled"]:
+            from jsertk.models.aae import AdversarialAutoencoder
+
+            self.aae = AdversarialAutoencoder(pooled_a, n_cls, aae["z_dim"], aae["hidden"], class_prior)
+        self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(n_cls),
+                             persistent=False)
+
+    # ------------------------------------------------------------------ shared parts
+    def _lexical_inputs(self, enc, enc_lens):
+        """(inputs for the lexical branch, their lengths, 1-best CTC token ids per utterance)."""
+        log_probs = self.asr.ctc.log_softmax(enc)
+        posts = log_probs.exp()
+        if not self.lexical_grad_to_asr:
+            posts = posts.detach()
+        vectors, lens, tokens = collapse_ctc_spikes(posts, enc_lens, self.asr.blank_id)
+        source = self.lexical.source
+        if source == "ctc_posteriors":
+            return vectors, lens, tokens
+        # an empty hypothesis becomes one blank token, so no sequence is empty
+        ids = [t if t else [self.asr.blank_id] for t in tokens]
+        lens = torch.tensor([len(t) for t in ids], device=enc.device)
+        if source == "hyp_embeddings":
+            padded = torch.zeros(len(ids), int(lens.max()), dtype=torch.long, device=enc.device)
+            for k, t in enumerate(ids):
+                padded[k, : len(t)] = torch.tensor(t, device=enc.device)
+            return padded, lens, tokens
+        sos = self.asr.sos_eos_id  # decoder states over <sos> + 1-best hypothesis
+        ys_in = torch.full((len(ids), int(lens.max()) + 1), self.asr.sos_eos_id, dtype=torch.long, device=enc.device)
+        for k, t in enumerate(ids):
+            ys_in[k, 0] = sos
+            ys_in[k, 1: len(t) + 1] = torch.tensor(t, device=enc.device)
+        memory = enc if self.lexical_grad_to_asr else enc.detach()
+        (_, hidden), _ = self.asr.decoder(memory, enc_lens, ys_in, lens + 1, return_hs=True)
+        return hidden, lens + 1, tokens
+
+    def represent(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
+        """Encoder output, pooled acoustic vector, lexical sequence and pooled vector, fused vector."""
+        enc, enc_lens = self.asr.encode(feats, feat_lens)
+        pooled_a = self.acoustic_pool(enc, enc_lens)
+        out = {"enc": enc, "enc_lens": enc_lens, "pooled_acoustic": pooled_a, "fused": pooled_a}
+        if self.lexical is not None:
+            inputs, lex_lens, tokens = self._lexical_inputs(enc, enc_lens)
+            lex = self.lexical(inputs, lex_lens)
+            pooled_l = self.fusion.lexical_pool(lex, lex_lens)
+            out.update(pooled_lexical=pooled_l, hyp_tokens=tokens,
+                       fused=self.fusion(enc, enc_lens, lex, lex_lens, pooled_a, pooled_l))
+        return out
+
+    def head_inputs(self, rep: dict) -> dict:
+        return {"emotion": rep["fused"], "dimensional": rep["fused"], "emotion_acoustic": rep["pooled_acoustic"],
+                "emotion_lexical": rep.get("pooled_lexical"), "gender": rep["pooled_acoustic"],
+                "speaker": rep["pooled_acoustic"]}
+
+    # ------------------------------------------------------------------ training
+    def forward(self, batch: dict) -> dict:
+        feats, feat_lens = batch["feats"], batch["feat_lens"]
+        rep = self.represent(feats[:, : int(feat_lens.max())], feat_lens)
+        stats: dict[str, tuple[float, int]] = {}
+        total, any_loss = rep["pooled_acoustic"].sum() * 0.0, False
+
+        def add(name: str, loss_sum: torch.Tensor, n: int, weight: float):
+            nonlocal total, any_loss
+            if n == 0 or weight == 0:
+                return
+            stats[f"loss_{name}"] = (float(loss_sum.detach()), n)
+            total = total + weight * loss_sum / n
+            any_loss = True
+
+        text_mask = batch["text_mask"]
+        if self.asr_weight > 0 and bool(text_mask.any()):
+            loss_asr, n = self._asr_loss(rep, batch, stats)
+            add("asr", loss_asr * n, n, self.asr_weight)
+        inputs = self.head_inputs(rep)
+        emo, emo_mask = batch["utt2emo"], batch["utt2emo_mask"]
+        for name in EMOTION_HEADS:
+            if name not in self.heads:
+                continue
+            logits = self.heads[name](inputs[name])
+            loss, n = masked_cross_entropy(logits, emo.clamp(min=0), emo_mask, weight=self.class_weights)
+            add(name, loss, n, self.w[name])
+            if name == "emotion" and n:
+                stats.update(self._class_stats(logits[emo_mask].argmax(-1), emo[emo_mask]))
+        if "dimensional" in self.heads:
+            pred = self.heads["dimensional"](inputs["dimensional"])
+            loss, n = ccc_loss(pred, batch["utt2dim"], batch["utt2dim_mask"])
+            add("ccc", loss, n, self.w["dimensional"])
+        spk = batch["utt2spk"].long()  # (B, 2): speaker index, gender index; -1 = unknown
+        for name, col in (("speaker", 0), ("gender", 1)):
+            if name in self.heads:
+                mask = batch["utt2spk_mask"] & (spk[:, col] >= 0)
+                logits = self.heads[name](inputs[name])
+                loss, n = masked_cross_entropy(logits, spk[:, col].clamp(min=0), mask)
+                add(name, loss, n, self.w[name])
+                if n:
+                    stats[f"acc_{name}"] = (float((logits[mask].argmax(-1) == spk[mask, col]).sum()), n)
+        if self.aae is not None:
+            self._aae_losses(rep["pooled_acoustic"], emo, emo_mask, add)
+        if not any_loss:
+            return {"loss": None, "stats": stats}
+        stats["loss"] = (float(total.detach()) * feats.size(0), feats.size(0))
+        return {"loss": total, "stats": stats}
+
+    def _asr_loss(self, rep, batch, stats) -> tuple[torch.Tensor, int]:
+        keep = batch["text_mask"].nonzero(as_tuple=True)[0]
+        enc, enc_lens = rep["enc"][keep], rep["enc_lens"][keep]
+        ys, y_lens = batch["text"][keep], batch["text_lens"][keep]
+        ys = ys[:, : int(y_lens.max())]
+        asr = self.asr
+        loss = asr.ctc(enc, enc_lens, ys, y_lens)
+        n = keep.numel()
+        stats["loss_ctc"] = (float(loss.detach()) * n, n)
+        if asr.decoder is not None and asr.ctc_weight < 1.0:
+            loss_att, correct, total = asr._attention_loss(enc, enc_lens, ys, y_lens)
+            stats["loss_att"] = (float(loss_att.detach()) * n, n)
+            stats["acc"] = (correct, total)
+            loss = asr.ctc_weight * loss + (1 - asr.ctc_weight) * loss_att
+        if not self.training:
+            stats.update(asr._greedy_error_stats(enc, enc_lens, ys, y_lens))
+        return loss, n
+
+    def _aae_losses(self, pooled, emo, emo_mask, add) -> None:
+        n = pooled.size(0)
+        out = self.aae(pooled)
+        add("aae_recon", out["recon"], n, self.aae_w["recon_weight"])
+        add("aae_adv", out["disc"] + out["gen"], n, self.aae_w["adversarial_weight"])
+        loss, k = masked_cross_entropy(out["logits"], emo.clamp(min=0), emo_mask)
+        add("aae_class", loss, k, self.aae_w["class_weight"])
+
+    def _class_stats(self, pred: torch.Tensor, ref: torch.Tensor) -> dict:
+        """Per-class correct/count (recall) and overall accuracy, from which UA is derived."""
+        stats = {"wa": (float((pred == ref).sum()), int(ref.numel()))}
+        for k in range(len(self.classes)):
+            sel = ref == k
+            if bool(sel.any()):
+                stats[f"recall_{k}"] = (float((pred[sel] == k).sum()), int(sel.sum()))
+        return stats
+
+    def derived_stats(self, averaged: dict[str, float]) -> dict[str, float]:
+        """UA (unweighted average recall over the classes seen) from the averaged per-class recalls."""
+        recalls = [v for k, v in averaged.items() if k.startswith("recall_")]
+        return {"ua": sum(recalls) / len(recalls)} if recalls else {}
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
+        """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens."""
+        from jsertk.infer.ctc_greedy import ctc_greedy
+
+        rep = self.represent(feats, feat_lens)
+        inputs = self.head_inputs(rep)
+        out = {name: torch.softmax(self.heads[name](inputs[name]), -1) for name in EMOTION_HEADS
+               if name in self.heads}
+        if "dimensional" in self.heads:
+            out["dimensional"] = self.heads["dimensional"](inputs["dimensional"])
+        out["tokens"] = rep.get("hyp_tokens") or ctc_greedy(self.asr.ctc.log_softmax(rep["enc"]), rep["enc_lens"],
+                                                           self.asr.blank_id)
+        return out

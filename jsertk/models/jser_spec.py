@@ -1,0 +1,208 @@
+"""Config sections, resources and labels of the joint ASR-SER model (`model: jser`).
+
+Labels read per utterance: `text` (ASR), `utt2emo` (class index over the class list), `utt2dim`
+(arousal, valence, dominance) and `utt2spk` (speaker index over the training speakers, plus the
+gender of that speaker from `spk2gender` beside it). The class list comes from `classes` in the
+config or, when empty, from the training sets' utt2emo (sorted); it is saved as `classes.txt` in
+the experiment dir, as the speaker list is as `speakers.txt`.
+
+`data_roles` gives each training dir a role: `ser` (default) must carry utt2emo, `asr` must
+carry text, `aux` needs neither (e.g. speaker/gender-only data); any labels present are used.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from jsertk.config import ConfigError, OpenSection
+from jsertk.models.asr_spec import AsrSpec
+from jsertk.models.registry import ModelSpec
+from jsertk.utils.atomic import atomic_write_text
+
+CLASSES_FILE, SPEAKERS_FILE = "classes.txt", "speakers.txt"
+ROLES = ("ser", "asr", "aux")
+GENDERS = {"m": 0, "f": 1}
+
+
+def read_list(path: Path) -> list[str]:
+    return [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _save_list(path: Path, names: list[str]) -> None:
+    text = "".join(f"{n}\n" for n in names)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        atomic_write_text(path, text)
+
+
+class EmotionParser:
+    """utt2emo value -> class index; with no fixed list, classes grow until `freeze`."""
+
+    def __init__(self, classes: list[str], label_map: dict[str, str]):
+        self.fixed = bool(classes)
+        self.index = {c: i for i, c in enumerate(classes)}
+        self.label_map = label_map
+
+    def __call__(self, utt: str, value: str) -> int:
+        toks = value.split()
+        if len(toks) != 1:
+            raise ValueError(f"expected one class name, got '{value}'")
+        name = self.label_map.get(toks[0], toks[0])
+        if name not in self.index:
+            if self.fixed:
+                raise ValueError(f"emotion '{name}' is not in the class list ({', '.join(self.index)}); add it to "
+                                 "'classes' or map it with 'label_map' in the config")
+            self.index[name] = len(self.index)
+        return self.index[name]
+
+    def freeze(self) -> dict[int, int]:
+        """Sort the grown list; returns old index -> new index."""
+        names = sorted(self.index)
+        remap = {self.index[n]: i for i, n in enumerate(names)}
+        self.index, self.fixed = {n: i for i, n in enumerate(names)}, True
+        return remap
+
+
+class SpeakerParser:
+    """utt2spk value -> (speaker index, gender index); -1 where unknown. The speaker list grows while
+    training sets are read and is frozen before validation sets (their speakers are then unknown)."""
+
+    def __init__(self, speakers: list[str] | None):
+        self.index = {s: i for i, s in enumerate(speakers or [])}
+        self.frozen = speakers is not None
+        self.genders: dict[str, int] = {}
+
+    def begin_file(self, path: Path) -> None:
+        from jsertk.data.schema import parse_gender
+        from jsertk.data.table import read_table
+
+        g = path.parent / "spk2gender"
+        self.genders = {}
+        if g.is_file():
+            for spk, value in read_table(g).items():
+                try:
+                    self.genders[spk] = GENDERS[parse_gender(value)]
+                except ValueError as e:
+                    raise ValueError(f"{g}: speaker '{spk}': {e}") from None
+
+    def __call__(self, utt: str, value: str) -> tuple[float, float]:
+        spk = value.strip()
+        if spk not in self.index and not self.frozen:
+            self.index[spk] = len(self.index)
+        return float(self.index.get(spk, -1)), float(self.genders.get(spk, -1))
+
+
+class JserSpec(ModelSpec):
+    name = "jser"
+
+    def defaults(self) -> dict:
+        return {
+            **AsrSpec().defaults(),
+            "init": "",  # ASR experiment dir whose model.pth initialises the ASR branch (jsertk train --init)
+            "classes": [],  # emotion classes in head order; [] = sorted classes of the training utt2emo
+            "label_map": OpenSection(),  # label in utt2emo -> class (e.g. excited: happy)
+            "data_roles": [],  # per training dir: ser (needs utt2emo), asr (needs text), aux; [] = all ser
+            "class_weights": False,  # weight the emotion losses by inverse class frequency (skewed label sets)
+            "asr_weight": 1.0,  # weight of the CTC/attention loss in the joint objective (0 = SER only)
+            "lexical": {"source": "ctc_posteriors",  # ctc_posteriors, decoder_states, hyp_embeddings or none
+                        "dim": 128, "num_layers": 2, "heads": 4, "dropout": 0.1,
+                        "grad_to_asr": True},  # let SER gradients flow into the ASR branch through the lexical inputs
+            "fusion": {"type": "concat", "dim": 256, "heads": 4, "dropout": 0.1},  # concat, cross_attention, gated
+            "heads": {"emotion": 1.0, "emotion_acoustic": 0.3, "emotion_lexical": 0.3, "dimensional": 0.5,
+                      "gender": 0.0, "speaker": 0.0,  # loss weights; 0 = head not built (emotion is always built)
+                      "hidden": 128, "dropout": 0.1},
+            "aae": {"enabled": False, "z_dim": 16, "hidden": 128, "recon_weight": 1.0, "adversarial_weight": 0.1,
+                    "class_weight": 0.3},
+        }
+
+    def setup(self, cfg, expdir, training):
+        expdir = Path(expdir)
+        if training and not cfg["tokenizer"] and cfg["init"]:
+            cfg["tokenizer"] = str(Path(cfg["init"]) / "tokenizer")  # the ASR experiment's own
+        for role in cfg["data_roles"]:
+            if role not in ROLES:
+                raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
+        asr = AsrSpec().setup(cfg, expdir, training)
+        classes = list(cfg["classes"])
+        if not training and (expdir / CLASSES_FILE).is_file():
+            classes = read_list(expdir / CLASSES_FILE)
+        elif training and classes and (expdir / CLASSES_FILE).is_file() and read_list(expdir / CLASSES_FILE) != classes:
+            raise ConfigError(f"config key 'classes' differs from {expdir / CLASSES_FILE} of this experiment")
+        speakers = read_list(expdir / SPEAKERS_FILE) if not training and (expdir / SPEAKERS_FILE).is_file() else None
+        return SimpleNamespace(tokenizer=asr.tokenizer, unknown=asr.unknown, expdir=expdir,
+                               emotion=EmotionParser(classes, dict(cfg["label_map"])), speaker=SpeakerParser(speakers),
+                               class_counts=None)
+
+    def label_parsers(self, resources):
+        from jsertk.data.schema import parse_dims
+
+        parsers = AsrSpec().label_parsers(resources)
+        parsers.update({"utt2emo": resources.emotion, "utt2dim": lambda utt, value: parse_dims(value),
+                        "utt2spk": resources.speaker})
+        return parsers
+
+    def label_report(self, resources):
+        return AsrSpec().label_report(resources)
+
+    def check_data(self, cfg, resources, train_set) -> None:
+        """After the training sets are read: check each set against its role, fix the class and
+        speaker lists (saved beside the model) and count the classes."""
+        roles = list(cfg["data_roles"]) or ["ser"] * len(train_set.dirs)
+        if len(roles) != len(train_set.dirs):
+            raise ConfigError(f"config key 'data_roles' has {len(roles)} roles for {len(train_set.dirs)} "
+                              "training data dirs")
+        for set_id, (d, role) in enumerate(zip(train_set.dirs, roles)):
+            need = {"ser": "utt2emo", "asr": "text"}.get(role)
+            if need and not any(v is not None for v, s in zip(train_set.labels[need], train_set.set_ids)
+                                if s == set_id):
+                raise ConfigError(f"{d}: given as {role.upper()} training data (data_roles) but has no {need} "
+                                  f"labels; mark it with another role in 'data_roles' ({', '.join(ROLES)})")
+        emo = resources.emotion
+        if not emo.fixed:
+            remap = emo.freeze()
+            train_set.labels["utt2emo"] = [None if v is None else remap[v] for v in train_set.labels["utt2emo"]]
+        if not emo.index:
+            raise ConfigError("no emotion classes: set 'classes' in the config or give training data with utt2emo")
+        resources.speaker.frozen = True
+        counts = [0] * len(emo.index)
+        for v in train_set.labels["utt2emo"]:
+            if v is not None:
+                counts[v] += 1
+        resources.class_counts = counts
+        _save_list(resources.expdir / CLASSES_FILE, list(emo.index))
+        _save_list(resources.expdir / SPEAKERS_FILE, list(resources.speaker.index))
+
+    def build(self, cfg, resources, input_dim, training):
+        import torch
+
+        from jsertk.models.jser import JointModel
+
+        asr = AsrSpec().build(cfg, resources, input_dim, training)
+        if training and cfg["init"]:
+            load_asr_init(asr, Path(cfg["init"]))
+        classes = list(resources.emotion.index)
+        weights, prior = None, None
+        if resources.class_counts is not None:
+            counts = torch.tensor(resources.class_counts, dtype=torch.float32)
+            prior = (counts.clamp(min=1) / counts.clamp(min=1).sum()).tolist()
+            if cfg["class_weights"]:
+                weights = counts.sum() / (len(counts) * counts.clamp(min=1))
+        try:
+            return JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
+                              lexical=dict(cfg["lexical"]), fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
+                              aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior)
+        except ValueError as e:
+            raise ConfigError(f"model 'jser': {e}") from None
+
+
+def load_asr_init(asr, init_dir: Path) -> None:
+    """Copy the weights of a trained ASR experiment (its model.pth) into the ASR branch."""
+    from jsertk.train import checkpoint as ckpt
+
+    state = ckpt.load(init_dir / "model.pth")
+    if "model" in state and "optimizer" in state:
+        state = state["model"]
+    try:
+        asr.load_state_dict(state)
+    except RuntimeError as e:
+        raise ConfigError(f"config key 'init': {init_dir}/model.pth does not fit the ASR branch of this config "
+                          f"(encoder, decoder and tokenizer must match the ASR experiment): {e}") from None

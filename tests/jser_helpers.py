@@ -1,0 +1,48 @@
+"""Builders of small joint ASR-SER test inputs: feature dirs with emotion, dimension and gender labels,
+and a tiny `model: jser` config. Importable from any test as `from jser_helpers import ...`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from asr_helpers import TINY_MODEL, make_feats_dir
+
+EMOTIONS = ("angry", "happy", "neutral")
+
+
+def make_ser_dir(root: Path, n_utts: int = 12, seed: int = 0, emo: bool = True, **kw) -> Path:
+    """`make_feats_dir` plus utt2emo (cycling over EMOTIONS), utt2dim and spk2gender."""
+    make_feats_dir(root, n_utts=n_utts, seed=seed, **kw)
+    utts = [line.split()[0] for line in (root / "utt2num_frames").read_text().splitlines()]
+    if emo:
+        (root / "utt2emo").write_text("".join(f"{u} {EMOTIONS[i % 3]}\n" for i, u in enumerate(utts)))
+        (root / "utt2dim").write_text("".join(f"{u} {0.1 * (i % 5):.1f} {0.2 * (i % 3):.1f} 0.5\n"
+                                              for i, u in enumerate(utts)))
+    spks = sorted({line.split()[1] for line in (root / "utt2spk").read_text().splitlines()})
+    (root / "spk2gender").write_text("".join(f"{s} {'mf'[i % 2]}\n" for i, s in enumerate(spks)))
+    return root
+
+
+TINY_JSER = {
+    "model": "jser",
+    "encoder_conf": {"output_size": 32, "attention_heads": 2, "linear_units": 64, "num_blocks": 1,
+                     "input_layer": "conv2d", "dropout_rate": 0.0, "cnn_module_kernel": 7},
+    "lexical": {"dim": 32, "num_layers": 1, "heads": 2},
+    "fusion": {"dim": 32, "heads": 2},
+    "heads": {"hidden": 32},
+    "aae": {"z_dim": 4, "hidden": 32},
+    "train": {"max_epochs": 1, "keep_nbest": 1, "best_metric": "valid/ua", "best_mode": "max"},
+}
+
+
+def write_jser_config(path: Path, tokenizer: Path | None, cmvn: Path | None = None, **sections) -> Path:
+    """A `model: jser` config for a 1-block 32-dim conformer; `sections` update the defaults one level deep."""
+    cfg = {k: dict(v) if isinstance(v, dict) else v for k, v in TINY_MODEL.items()}
+    for k, v in TINY_JSER.items():
+        cfg[k] = {**cfg.get(k, {}), **v} if isinstance(v, dict) else v
+    for k, v in sections.items():
+        cfg[k] = {**cfg[k], **v} if isinstance(v, dict) and isinstance(cfg.get(k), dict) else v
+    cfg["tokenizer"] = str(tokenizer) if tokenizer else ""
+    cfg["cmvn"] = str(cmvn) if cmvn else ""
+    path.write_text(yaml.safe_dump(cfg))
+    return path
