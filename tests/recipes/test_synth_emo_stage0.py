@@ -52,9 +52,11 @@ def test_rerun_skips_finished_stage(stage0):
 
 def test_other_corpus_options_into_the_same_dirs_are_refused(stage0):
     datadir, args, _ = stage0
-    other = run(args[:-1] + ["--size tiny --seed 9"])
+    # Quoted values inside --local-data-opts reach jsertk synth-corpus as single words.
+    other = run(args[:-1] + ['--size tiny --seed 9 --synth-opts "--lexical-fraction 0.2 --num-dev 4"'])
     assert other.returncode != 0
-    assert "other options (seed 0 -> 9)" in other.stderr
+    assert "other options (seed 0 -> 9, counts" in other.stderr and "lexical_fraction 0.5 -> 0.2" in other.stderr
+    assert validate(datadir / "dev") == [] and (datadir / "dev" / ".done.stage0").is_file()
 
 
 def test_help_lists_every_option_with_value_and_comment():

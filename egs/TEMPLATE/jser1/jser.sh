@@ -65,8 +65,9 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   else
     log "stage 0: data preparation for${todo}"
     SECONDS=0
-    # shellcheck disable=SC2086  # local_data_opts is a list of words
-    local/data.sh --nj "${nj}" --datadir "${datadir}" ${local_data_opts}
+    # eval, so that quoted values inside --local-data-opts stay one word:
+    #   --local-data-opts '--size full --synth-opts "--num-dev 50 --num-test 50"'
+    eval "local/data.sh --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     for set in ${all_sets}; do
       if [ ! -d "${datadir}/${set}" ]; then
         log "error: local/data.sh did not make ${datadir}/${set}"

@@ -50,9 +50,11 @@ def measure_corpus(corpus_dir: str | Path, nj: int = 1, sets: tuple[str, ...] | 
              str(corpus_dir / "wav" / r["set"] / r["spk"] / f"{r['utt']}.wav")) for r in rows]
     if nj <= 1:
         return [measure_file(j) for j in jobs]
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=nj) as pool:
+    # Fresh interpreters: forking a caller that runs threads (torch, BLAS) can deadlock.
+    with ProcessPoolExecutor(max_workers=nj, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(measure_file, jobs, chunksize=32))
 
 
