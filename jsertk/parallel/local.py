@@ -1,6 +1,7 @@
 """The local backend: jobs as processes on this machine, at most `max_jobs` at a time."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -70,7 +71,5 @@ def _terminate(running: dict[int, tuple[subprocess.Popen, object, float]]) -> No
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # already gone
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass

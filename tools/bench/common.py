@@ -2,6 +2,7 @@
 docs/benchmarks.md (between `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`), leaving the rest."""
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -19,19 +20,15 @@ section below. Figures depend on the machine named in each section.
 def machine() -> str:
     """One line: CPU model, cores, memory, OS and Python."""
     cpu = platform.processor() or platform.machine()
-    try:
+    with contextlib.suppress(OSError):  # /proc exists on Linux only
         with open("/proc/cpuinfo") as f:
             names = [ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")]
         cpu = names[0] if names else cpu
-    except OSError:
-        pass
     mem = ""
-    try:
+    with contextlib.suppress(OSError, StopIteration, ValueError):
         with open("/proc/meminfo") as f:
             kb = int(next(ln for ln in f if ln.startswith("MemTotal")).split()[1])
         mem = f", {kb / 2**20:.0f} GiB RAM"
-    except (OSError, StopIteration, ValueError):
-        pass
     return (f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}")
 
