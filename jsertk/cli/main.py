@@ -17,6 +17,7 @@ from jsertk.cli import asr as asr_cli
 from jsertk.cli import score as score_cli
 from jsertk.cli import features as features_cli
 from jsertk.cli import launch as launch_cli
+from jsertk.cli import ser as ser_cli
 from jsertk.config import ConfigError
 from jsertk.data.problems import DataDirError, format_problems
 
@@ -34,6 +35,7 @@ asr_cli.register(app)
 score_cli.register(app)
 features_cli.register(app)
 launch_cli.register(app)
+ser_cli.register(app)
 
 
 def _version(value: bool) -> None:

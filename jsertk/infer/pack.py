@@ -1,0 +1,84 @@
+"""A packed model: one self-contained folder that `jsertk infer` and `Recognizer` load.
+
+Contents: config.yaml (resources pointing inside the folder), model.pth, tokenizer/, classes.txt,
+speakers.txt, fbank.yaml (the feature options the model was trained with), cmvn.ark (when the
+training used one; the weights carry the same statistics) and checksums.sha256 over all of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import yaml
+
+CHECKSUMS = "checksums.sha256"
+FBANK_CONFIG = "fbank.yaml"
+
+
+class PackError(ValueError):
+    pass
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != CHECKSUMS)
+
+
+def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: str | os.PathLike | None = None,
+               checkpoint: str = "model.pth") -> Path:
+    """Write the packed folder `out` from the experiment dir (atomically: all of it or nothing)."""
+    from jsertk.features.fbank import FbankConfig
+    from jsertk.train import checkpoint as ckpt
+    from jsertk.utils.atomic import atomic_dir
+
+    expdir, out = Path(expdir), Path(out)
+    cfg_path = expdir / "config.yaml"
+    if not cfg_path.is_file():
+        raise PackError(f"{cfg_path}: not found; is {expdir} an experiment dir written by `jsertk train`?")
+    cfg = yaml.safe_load(cfg_path.read_text(encoding="utf-8"))
+    if cfg.get("model") != "jser":
+        raise PackError(f"{expdir}: a '{cfg.get('model')}' model; only jser models are packed for `jsertk infer`")
+    fbank = FbankConfig(**(yaml.safe_load(Path(fbank_config).read_text()) if fbank_config else {}))
+    if fbank.num_mel_bins != cfg["input_dim"]:
+        raise PackError(f"fbank options give {fbank.num_mel_bins} mel bins but the model takes {cfg['input_dim']}-dim "
+                        "features: pass --fbank-config <feature dir>/fbank.yaml of the training features")
+    state = ckpt.load(expdir / checkpoint)
+    if "model" in state and "optimizer" in state:
+        state = state["model"]
+    with atomic_dir(out) as tmp:
+        tmp.chmod(0o755)
+        ckpt.save(state, tmp / "model.pth")
+        shutil.copytree(expdir / "tokenizer", tmp / "tokenizer")
+        for name in ("classes.txt", "speakers.txt"):
+            shutil.copy2(expdir / name, tmp / name)
+        if cfg.get("cmvn") and Path(cfg["cmvn"]).is_file():
+            shutil.copy2(cfg["cmvn"], tmp / "cmvn.ark")
+        (tmp / FBANK_CONFIG).write_text(yaml.safe_dump(fbank.as_dict(), sort_keys=False))
+        cfg.update(tokenizer="tokenizer", cmvn="", init="")  # the weights already hold CMVN and the init
+        (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        (tmp / CHECKSUMS).write_text("".join(f"{_sha256(p)}  {p.relative_to(tmp)}\n" for p in _files(tmp)))
+    return out
+
+
+def verify(packed: str | os.PathLike) -> None:
+    """Raise PackError naming the first file that is missing or differs from checksums.sha256."""
+    packed = Path(packed)
+    sums = packed / CHECKSUMS
+    if not sums.is_file():
+        raise PackError(f"{sums}: not found; is {packed} a folder written by `jsertk pack`?")
+    for line in sums.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        path = packed / name
+        if not path.is_file():
+            raise PackError(f"{path}: missing from the packed model")
+        if _sha256(path) != digest:
+            raise PackError(f"{path}: checksum differs from {CHECKSUMS}; the packed model is damaged")

@@ -1,0 +1,65 @@
+"""Emotion, dimensions and transcript of every utterance of a feature dir with a joint ASR-SER model.
+
+The encoder runs once per length-bucketed batch; every head reads the same encoding. The
+transcript is the CTC 1-best, the same hypothesis the lexical branch reads.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from jsertk.infer.asr import MIN_FRAMES, DecodeStats
+
+
+@dataclass
+class SerResult:
+    utt: str
+    emotion: str
+    posteriors: np.ndarray  # fused emotion head, over the class list
+    views: dict[str, np.ndarray]  # posteriors of the acoustic-only / lexical-only heads (if built)
+    dims: tuple[float, float, float] | None  # arousal, valence, dominance
+    text: str
+
+
+def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor, utts: list[str]) -> list[SerResult]:
+    out = model.predict(feats, feat_lens)
+    post = out["emotion"].float().cpu().numpy()
+    views = {k: out[k].float().cpu().numpy() for k in ("emotion_acoustic", "emotion_lexical") if k in out}
+    dims = out["dimensional"].float().cpu().numpy() if "dimensional" in out else None
+    results = []
+    for k, utt in enumerate(utts):
+        results.append(SerResult(utt, model.classes[int(post[k].argmax())], post[k],
+                                 {name: v[k] for name, v in views.items()},
+                                 tuple(float(x) for x in dims[k]) if dims is not None else None,
+                                 tokenizer.decode(out["tokens"][k])))
+    return results
+
+
+@torch.no_grad()
+def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_frames_per_batch: int = 20000,
+                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[SerResult]:
+    """Results for the utterances of `data_dir` long enough for the encoder (the others are counted
+    in `stats.too_short`), in bucketed order."""
+    from jsertk.train.dataset import FeatsDataset, collate
+    from jsertk.train.sampler import BucketBatchSampler
+
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
+    sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
+    for idx in sampler.all_batches(0):
+        stats.too_short += sum(data.lengths[i] < MIN_FRAMES for i in idx)
+        idx = [i for i in idx if data.lengths[i] >= MIN_FRAMES]
+        if not idx:
+            continue
+        batch = collate([data[i] for i in idx], [])
+        t0 = time.perf_counter()
+        results = predict_batch(model, tokenizer, batch["feats"].to(device), batch["feat_lens"].to(device),
+                                batch["utts"])
+        stats.decode_seconds += time.perf_counter() - t0
+        stats.utterances += len(idx)
+        stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
+        yield from results
