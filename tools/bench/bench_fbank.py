@@ -82,6 +82,14 @@ def best_of(repeat: int, fn) -> float:
     return min(times)
 
 
+def child_cpu_s() -> float:
+    """CPU seconds of all finished child processes (and theirs) so far."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def direct_knf(audio: list[np.ndarray]) -> None:
     import kaldi_native_fbank as knf
 
@@ -183,7 +191,9 @@ def main() -> None:
                      "--no-progress"], env)
                 run([*jsertk, "merge-feats", data, out, "--nj", nj, "--split-by", "utterance"], env)
 
-            scaling.append((nj, best_of(args.repeat, jobs)))
+            cpu_before = child_cpu_s()
+            wall = best_of(args.repeat, jobs)
+            scaling.append((nj, wall, (child_cpu_s() - cpu_before) / args.repeat))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -205,15 +215,18 @@ def main() -> None:
         lines.append(f"| {name} | {secs:.2f} | {audio_s / secs:.0f} | {direct_s / secs:.2f} |")
     lines.append(f"| `jsertk compute-fbank` on a single utterance (start-up, fixed per job) | {startup_s:.2f} | | |")
     lines += ["", "| `jsertk launch` + compute-fbank --nj N + merge-feats | seconds | x real time | "
-              "x real time per core | speed-up |", "|---|---:|---:|---:|---:|"]
-    for nj, secs in scaling:
+              "x real time per core | speed-up | CPU seconds | x real time per CPU second |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for nj, secs, cpu in scaling:
         lines.append(f"| --nj {nj} | {secs:.2f} | {audio_s / secs:.0f} | {audio_s / secs / nj:.0f} | "
-                     f"{scaling[0][1] / secs:.2f} |")
+                     f"{scaling[0][1] / secs:.2f} | {cpu:.2f} | {audio_s / cpu:.0f} |")
     lines += ["", "| peak memory of `jsertk compute-fbank` on | MiB |", "|---|---:|"]
     lines += [f"| {what} | {mib:.0f} |" for what, mib in memory]
     lines += ["", "The ratio is direct time / toolkit time: 1.00 means the toolkit's audio reading, ark/scp "
               "writing and bookkeeping cost nothing; the target is >= 0.80. The --nj runs include starting "
-              "one Python process per job and the merge."]
+              "one Python process per job and the merge. CPU seconds (launcher, jobs and merge, mean per run) "
+              "do not depend on how busy the machine is: equal x real time per CPU second for every N means "
+              "the jobs split the work without adding to it, so wall time falls with N as long as cores are free."]
     if load_before > 0.5 * (os.cpu_count() or 1):
         lines.append(f"The machine was busy with other work during this run (load {load_before:.1f} on "
                      f"{os.cpu_count()} cores): the --nj speed-up understates what idle cores give.")
@@ -224,7 +237,9 @@ def main() -> None:
                f"(read WAV, fbank, write ark/scp, merge) {audio_s / library_s:.0f}x, ratio "
                f"{direct_s / library_s:.2f}; the `jsertk compute-fbank` command {audio_s / cli_s:.0f}x, ratio "
                f"{direct_s / cli_s:.2f} (it includes a fixed {startup_s:.1f} s per job to start the interpreter and "
-               f"load the libraries); --nj {scaling[-1][0]} speed-up {scaling[0][1] / scaling[-1][1]:.2f}; peak memory "
+               f"load the libraries); --nj {scaling[-1][0]} speed-up {scaling[0][1] / scaling[-1][1]:.2f} in wall time, "
+               f"{audio_s / scaling[0][2]:.0f}x vs {audio_s / scaling[-1][2]:.0f}x real time per CPU second "
+               f"for --nj 1 vs {scaling[-1][0]}; peak memory "
                f"{memory[0][1]:.0f} MiB on a quarter of the corpus, {memory[1][1]:.0f} MiB on all of it.")
     print(markdown)
     print(summary)
