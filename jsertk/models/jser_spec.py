@@ -116,8 +116,8 @@ class JserSpec(ModelSpec):
 
     def setup(self, cfg, expdir, training):
         expdir = Path(expdir)
-        if training and not cfg["tokenizer"] and cfg["init"]:
-            cfg["tokenizer"] = str(Path(cfg["init"]) / "tokenizer")  # the ASR experiment's own
+        if training and cfg["init"]:
+            adopt_asr_architecture(cfg, Path(cfg["init"]))
         for role in cfg["data_roles"]:
             if role not in ROLES:
                 raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
@@ -192,6 +192,30 @@ class JserSpec(ModelSpec):
                               aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior)
         except ValueError as e:
             raise ConfigError(f"model 'jser': {e}") from None
+
+
+ARCHITECTURE_KEYS = ("encoder", "encoder_conf", "decoder", "decoder_conf")
+
+
+def adopt_asr_architecture(cfg: dict, init_dir: Path) -> None:
+    """Build the ASR branch as the init experiment built its model (its encoder and decoder sections,
+    and its tokenizer unless the config names one), so the weights fit; the saved config records it."""
+    import logging
+
+    import yaml
+
+    from jsertk.config import to_plain
+
+    path = init_dir / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"config key 'init': {path} not found; 'init' must be an experiment dir of `jsertk train`")
+    asr_cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for key in ARCHITECTURE_KEYS:
+        if key in asr_cfg and to_plain(cfg[key]) != asr_cfg[key]:
+            logging.getLogger("jsertk.train").info("config key '%s' taken from %s: %s", key, path, asr_cfg[key])
+            cfg[key] = asr_cfg[key]
+    if not cfg["tokenizer"]:
+        cfg["tokenizer"] = str(init_dir / "tokenizer")
 
 
 def load_asr_init(asr, init_dir: Path) -> None:

@@ -123,8 +123,10 @@ def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
     run_training(asr_cfg, [dirs["train"]], [dirs["valid"]], root / "asr_exp")
     cfg = write_jser_config(root / "jser.yaml", None, None, init=str(root / "asr_exp"), data_roles=["ser", "asr"],
                             data={"set_weights": [1.0, 0.5]}, train={"max_epochs": 2, "keep_nbest": 1},
-                            heads={"gender": 0.2, "speaker": 0.2}, aae={"enabled": True}, **DECODER)
-    # the init copies the ASR model: before any update the ASR branch equals it
+                            heads={"gender": 0.2, "speaker": 0.2}, aae={"enabled": True},
+                            model_conf=DECODER["model_conf"])
+    # the init takes over the ASR experiment's decoder and tokenizer and copies its weights:
+    # before any update the ASR branch equals the ASR model
     spec = get_spec("jser")
     loaded = load_train_config(cfg, ["classes=[angry, happy, neutral]"])
     res = spec.setup(loaded, root / "peek", training=True)
