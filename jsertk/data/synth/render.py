@@ -19,8 +19,12 @@ _engine: Espeak | None = None
 
 def init_worker() -> None:
     global _engine
+    from multiprocessing.util import Finalize
+
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _engine = Espeak()
+    # Pool workers end without atexit; this stops (and waits for) the espeak process.
+    Finalize(_engine, _engine.close, exitpriority=10)
 
 
 def _espeak() -> Espeak:
