@@ -80,4 +80,4 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   fi
 fi
 
-log "finished stages ${stage}..${stop_stage} (those that exist: 0)"
+log "finished (--stage ${stage} --stop-stage ${stop_stage})"
