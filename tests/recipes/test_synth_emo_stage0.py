@@ -122,12 +122,15 @@ def test_parse_options_rejects_bad_booleans_and_undeclared_variables(tmp_path):
     assert "--test-sets" in helped.stdout and "[dev test]" in helped.stdout
 
 
-def test_cmd_sh_selects_the_launcher_backend(tmp_path):
+def _source_cmd_sh(**env: str) -> subprocess.CompletedProcess:
     probe = f'. {RECIPE}/cmd.sh && echo "$train_cmd|$decode_cmd|$feats_cmd"'
-    local = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, env={**os.environ, "cmd_backend": "local"})
+    return subprocess.run(["bash", "-c", probe], capture_output=True, text=True, env={**os.environ, **env})
+
+
+def test_cmd_sh_selects_the_launcher_backend():
+    local = _source_cmd_sh(cmd_backend="local")
     assert local.stdout.strip() == "|".join(["jsertk launch --backend local"] * 3)
-    slurm = subprocess.run(["bash", "-c", probe], capture_output=True, text=True,
-                           env={**os.environ, "cmd_backend": "slurm", "cmd_max_jobs": "8"})
+    slurm = _source_cmd_sh(cmd_backend="slurm", cmd_max_jobs="8")
     assert slurm.stdout.strip().split("|")[0] == "jsertk launch --backend slurm --max-jobs 8"
-    bad = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, env={**os.environ, "cmd_backend": "sge"})
+    bad = _source_cmd_sh(cmd_backend="sge")
     assert bad.returncode != 0 and "must be local or slurm" in bad.stderr

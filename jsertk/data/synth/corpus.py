@@ -19,7 +19,6 @@ from jsertk.data.synth import render, voices
 from jsertk.data.synth.plan import Options, Utterance, plan_corpus
 from jsertk.data.synth.sets import write_sets
 from jsertk.data.synth.voices import Speaker
-from jsertk.data.table import write_table
 from jsertk.utils.atomic import atomic_write_text
 
 MANIFEST = "corpus.json"
@@ -125,16 +124,18 @@ def _render_all(pool: ProcessPoolExecutor, todo: list[tuple[Utterance, Speaker, 
 
 
 def _write_meta(out: Path, speakers: list[Speaker], utts: list[Utterance]) -> None:
+    """What was planned, per utterance and per speaker, as tab-separated tables with a header."""
     gender = {s.id: s.gender for s in speakers}
-    header = "utt\tset\tspk\tgender\temotion\tlexical\tintensity\trate\tpitch\trange\tlevel_db\tnoise\tsnr_db\ttext\n"
-    rows = [f"{u.utt}\t{u.set}\t{u.spk}\t{gender[u.spk]}\t{u.emotion}\t{int(u.lexical)}\t{u.prosody.intensity}\t"
-            f"{u.prosody.rate}\t{u.prosody.pitch}\t{u.prosody.range}\t{u.prosody.level_db}\t{u.noise_kind or '-'}\t"
-            f"{'-' if u.snr_db is None else u.snr_db}\t{u.text}\n" for u in utts]
-    atomic_write_text(out / "meta" / "utterances.tsv", header + "".join(rows))
-    atomic_write_text(out / "meta" / "speakers.tsv", "id\tgroup\tgender\tf0\tvariant\tpitch\twarp\trate_factor\tlevel_db\n" + "".join(
-        f"{s.id}\t{s.group}\t{s.gender}\t{s.f0}\t{s.variant}\t{s.pitch}\t{s.warp}\t{s.rate_factor}\t{s.level_db}\n"
-        for s in speakers))
-    write_table(out / "meta" / "utt2set", {u.utt: u.set for u in utts})
+    utt_rows = [("utt", "set", "spk", "gender", "emotion", "lexical", "intensity", "rate", "pitch", "range", "level_db",
+                 "noise", "snr_db", "text")]
+    utt_rows += [(u.utt, u.set, u.spk, gender[u.spk], u.emotion, int(u.lexical), u.prosody.intensity, u.prosody.rate,
+                  u.prosody.pitch, u.prosody.range, u.prosody.level_db, u.noise_kind or "-",
+                  "-" if u.snr_db is None else u.snr_db, u.text) for u in utts]
+    spk_rows = [("id", "group", "gender", "f0", "variant", "pitch", "warp", "rate_factor", "level_db")]
+    spk_rows += [(s.id, s.group, s.gender, s.f0, s.variant, s.pitch, s.warp, s.rate_factor, s.level_db)
+                 for s in speakers]
+    for name, rows in (("utterances.tsv", utt_rows), ("speakers.tsv", spk_rows)):
+        atomic_write_text(out / "meta" / name, "".join("\t".join(map(str, r)) + "\n" for r in rows))
 
 
 def generate(out: str | Path, options: Options, data_dir: str | Path | None = None, nj: int = 1,

@@ -54,7 +54,8 @@ def sample_prosody(emotion: str, speaker: Speaker, rng: np.random.Generator) -> 
         raise ValueError(f"unknown emotion '{emotion}' (known: {', '.join(EMOTIONS)})")
     rule, neutral = RULES[emotion], RULES["neutral"]
     k = float(np.clip(rng.normal(1.0, INTENSITY_SD), 0.3, 1.7)) if emotion != "neutral" else 1.0
-    rate = NEUTRAL_RATE_WPM * speaker.rate_factor * (1 + k * (rule.rate - 1)) * np.exp(rng.normal(0, JITTER["rate_log"]))
+    rate = (NEUTRAL_RATE_WPM * speaker.rate_factor * (1 + k * (rule.rate - 1))
+            * np.exp(rng.normal(0, JITTER["rate_log"])))
     pitch = speaker.pitch + k * rule.pitch + rng.normal(0, JITTER["pitch"])
     range_ = neutral.range + k * (rule.range - neutral.range) + rng.normal(0, JITTER["range"])
     level = BASE_LEVEL_DB + speaker.level_db + k * rule.gain_db + rng.normal(0, JITTER["gain_db"])
