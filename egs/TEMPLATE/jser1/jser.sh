@@ -11,7 +11,9 @@ help_message="Usage: $0 [options]
 Runs stages --stage .. --stop-stage of a jser1 recipe; run it from the recipe directory.
 Stages:
   0  data preparation: local/data.sh --nj N --datadir DIR <local-data-opts>, then
-     jsertk data validate on every set"
+     jsertk data validate on every set
+  1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), global CMVN stats
+     from the training sets; optional speed perturbation of the training sets"
 
 stage=0                   # first stage to run
 stop_stage=10000          # last stage to run
@@ -23,9 +25,12 @@ asr_train_set=            # transcribed set for ASR pretraining (empty: none)
 dev_set=                  # development set for model selection (required)
 test_sets=                # sets to decode and score, space separated (required)
 local_data_opts=          # options passed on to local/data.sh (see local/data.sh --help)
+dumpdir=dump              # features: <dumpdir>/fbank/<set> (feats.scp, utt2num_frames, cmvn.ark)
+fbank_opts=               # more jsertk compute-fbank options, e.g. "--num-mel-bins 80 --skip-bad"
+speed_perturb_factors=    # e.g. "0.9 1.0 1.1": train on speed-perturbed copies <set>_sp (empty: off)
 
-if [ ! -f utils/parse_options.sh ] || [ ! -x local/data.sh ]; then
-  echo "jser.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/ and local/data.sh)" >&2
+if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
+  echo "jser.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
   exit 1
 fi
 . utils/parse_options.sh
@@ -78,6 +83,33 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
     done
     log "stage 0: done in ${SECONDS} s"
   fi
+fi
+
+train_sets=$(printf '%s\n' ${train_set} ${asr_train_set} | awk '!seen[$0]++' | xargs)
+sp_suffix=${speed_perturb_factors:+_sp}
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+  log "stage 1: fbank features of ${all_sets}${sp_suffix:+, speed perturbation ${speed_perturb_factors}}"
+  SECONDS=0
+  if [ -n "${speed_perturb_factors}" ]; then
+    for set in ${train_sets}; do
+      settings="jsertk speed-perturb --factors ${speed_perturb_factors}"
+      is_done "${datadir}/${set}_sp/.done.stage1" "${settings}" && continue
+      jsertk speed-perturb "${datadir}/${set}" "${datadir}/${set}_sp" --factors "$(echo ${speed_perturb_factors} | tr ' ' ,)"
+      mark_done "${datadir}/${set}_sp/.done.stage1" "${settings}"
+    done
+  fi
+  for set in ${all_sets}; do
+    src=${set}; cmvn=false  # global CMVN statistics come from the training sets
+    case " ${train_sets} " in *" ${set} "*) src=${set}${sp_suffix}; cmvn=true ;; esac
+    settings="steps/make_fbank.sh --fbank-opts '${fbank_opts}' --cmvn ${cmvn} ${datadir}/${src}"
+    if is_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}"; then
+      log "stage 1: ${dumpdir}/fbank/${src} done before, skipped"; continue
+    fi
+    steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" --fbank-opts "${fbank_opts}" --cmvn "${cmvn}" \
+      "${datadir}/${src}" "${dumpdir}/fbank/${src}"
+    mark_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}"
+  done
+  log "stage 1: done in ${SECONDS} s"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"
