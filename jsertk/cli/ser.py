@@ -18,7 +18,9 @@ def decode(
     device: str = typer.Option("cpu", help="cpu or cuda."),
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
 ) -> None:
-    """Writes hyp.emo (fused head), hyp_acoustic.emo / hyp_lexical.emo (single-view heads, if built),
+    """Emotion, dimensions and transcript of DATA with a jser model.
+
+    Writes hyp.emo (fused head), hyp_acoustic.emo / hyp_lexical.emo (single-view heads, if built),
     emo_post.ark/.scp (fused posteriors over classes.txt), hyp.dim, hyp.text (CTC 1-best) and
     decode.json; score with `jsertk score-ser DATA_LABELS OUTDIR`."""
     import json
