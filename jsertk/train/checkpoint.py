@@ -10,6 +10,7 @@ Files in an experiment dir:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 from pathlib import Path
@@ -109,6 +110,14 @@ def write_final_model(expdir: Path, history: list[dict], metric: str, mode: str,
     best = nbest_epochs(history, metric, mode, n)
     if not best:
         raise CheckpointError(f"{expdir}: no epoch has a finite value of '{metric}' to choose models by")
+    kept = [(e, v) for e, v in best if epoch_file(expdir, e).is_file()]
+    if len(kept) < len(best):  # pruned under a smaller keep_nbest (or another metric) before a resume
+        logging.getLogger("jsertk.train").warning(
+            "epochs %s are among the %d best by %s but their weights were already removed; averaging %s",
+            [e for e, v in best if (e, v) not in kept], n, metric, [e for e, _ in kept])
+        best = kept
+    if not best:
+        raise CheckpointError(f"{expdir}: none of the best epochs by '{metric}' has its weights file left")
     paths = [epoch_file(expdir, e) for e, _ in best]
     save(average_state_dicts(paths), expdir / FINAL_MODEL)
     atomic_write_text(expdir / "nbest.json", json.dumps(

@@ -190,7 +190,7 @@ class Trainer:
             log.warning("checkpoint was written by %d processes, this run has %d: random streams restart from "
                         "the seed, so the run will not repeat the uninterrupted one exactly", len(rngs),
                         self.dist.world_size)
-        if state["sampler"].get("world_size") != self.dist.world_size and self.consumed:
+        if state.get("sampler", {}).get("world_size") != self.dist.world_size and self.consumed:
             log.warning("process count changed inside epoch %d: it restarts from its first batch", self.epoch + 1)
             self.consumed, self.epoch_sums = 0, {}
         log.info("resumed from %s: %d epochs done, %d updates, %d batches into epoch %d", self.resume_from,
