@@ -14,9 +14,11 @@ import torch
 
 from jsertk.infer.ctc_greedy import ctc_greedy
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
+from jsertk.models.components import min_input_frames
 
 METHODS = ("greedy", "ctc_beam", "joint")
-MIN_FRAMES = 9  # shortest input the conv2d subsampling front of ESPnet encoders accepts
+MIN_FRAMES = 9  # enough for conv2d (4x) encoders; `min_input_frames(model)` gives a model's exact limit
+
 
 
 @dataclass
@@ -63,13 +65,14 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
 
         search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty)
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
+    min_frames = min_input_frames(model)
     sampler = BucketBatchSampler(data.lengths, opts.max_frames_per_batch, shuffle=False)
     for idx in sampler.all_batches(0):
-        short = [i for i in idx if data.lengths[i] < MIN_FRAMES]
+        short = [i for i in idx if data.lengths[i] < min_frames]
         for i in short:
             stats.too_short += 1
             yield Hyp(data.utts[i], "", [], float("-inf"))
-        idx = [i for i in idx if data.lengths[i] >= MIN_FRAMES]
+        idx = [i for i in idx if data.lengths[i] >= min_frames]
         if not idx:
             continue
         batch = collate([data[i] for i in idx], [])

@@ -45,3 +45,11 @@ def build_component(kind: str, name: str, conf: dict, **fixed) -> torch.nn.Modul
         return cls(**fixed, **{**PRESETS.get((kind, name), {}), **conf})
     except (TypeError, ValueError, AssertionError) as e:
         raise ConfigError(f"config key '{kind}_conf': {cls.__name__} rejected the options: {e}") from None
+
+
+def min_input_frames(model: torch.nn.Module) -> int:
+    """Shortest input a model's ESPnet encoder (`model.encoder`) accepts, set by its subsampling
+    front: 7 frames for conv2d, 11 for conv2d6, 15 for conv2d8; 1 without subsampling."""
+    from espnet.nets.pytorch_backend.transformer.subsampling import check_short_utt
+
+    return max(1, check_short_utt(getattr(getattr(model, "encoder", None), "embed", None), 0)[1])

@@ -151,6 +151,17 @@ class FeatsDataset(torch.utils.data.Dataset):
             raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: {e}") from None
         return {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
 
+    def drop_shorter_than(self, min_frames: int) -> int:
+        """Remove utterances under `min_frames` (counted as too short); returns how many went."""
+        keep = [i for i, n in enumerate(self.lengths) if n >= min_frames]
+        removed = len(self.lengths) - len(keep)
+        if removed:
+            for name in ("utts", "set_ids", "lengths", "locations"):
+                setattr(self, name, [getattr(self, name)[i] for i in keep])
+            self.labels = {n: [v[i] for i in keep] for n, v in self.labels.items()}
+            self.report.too_short += removed
+        return removed
+
     def describe(self) -> str:
         r = self.report
         parts = [f"{len(self)} utterances from {', '.join(map(str, self.dirs))}"]

@@ -20,6 +20,7 @@ import torch
 import yaml
 
 from jsertk.config import ConfigError, save_config, to_plain
+from jsertk.models.components import min_input_frames
 from jsertk.models.registry import get_spec
 from jsertk.train import checkpoint as ckpt
 from jsertk.train.dataset import FeatsDataset, collate
@@ -95,6 +96,7 @@ class Trainer:
 
         self._seed(cfg["seed"] + dist.rank)
         self.model = spec.build(cfg, self.resources, self.train_set.input_dim, training=True).to(dist.device)
+        self._drop_too_short(min_input_frames(self.model))
         n_params = sum(p.numel() for p in self.model.parameters())
         log.info("model '%s': %.2f M parameters, device %s, %d process(es)", cfg["model"], n_params / 1e6,
                  dist.device, dist.world_size)
@@ -123,6 +125,15 @@ class Trainer:
             self._load_checkpoint()
 
     # ------------------------------------------------------------------ set-up helpers
+    def _drop_too_short(self, min_frames: int) -> None:
+        """Utterances the encoder cannot take (too short for its subsampling) leave the data, counted."""
+        for name, data in (("train", self.train_set), ("valid", self.valid_set)):
+            if data is not None and data.drop_shorter_than(min_frames):
+                log.warning("%s: %d utterances shorter than the %d frames the encoder needs were filtered out",
+                            name, data.report.too_short, min_frames)
+                if not len(data):
+                    raise ValueError(f"no {name} utterance is long enough for the encoder ({min_frames} frames)")
+
     def _warn_config_changes(self, resume: bool) -> None:
         saved = self.expdir / "config.yaml"
         if resume and saved.is_file():

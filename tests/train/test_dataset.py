@@ -57,6 +57,16 @@ def test_length_filtering_is_counted(tmp_path):
         FeatsDataset([feats], {}, min_frames=10**6)
 
 
+def test_utterances_too_short_for_the_encoder_are_dropped_with_their_labels(tmp_path):
+    feats = make_feats_dir(tmp_path / "f", n_utts=8)
+    ds = FeatsDataset([feats], _parsers(), label_root=None)
+    limit = sorted(ds.lengths)[2]
+    removed = ds.drop_shorter_than(limit)
+    assert removed >= 2 and len(ds) == 8 - removed and min(ds.lengths) >= limit
+    assert len(ds.labels["text"]) == len(ds.utts) == len(ds.locations)
+    assert ds[0]["utt"] == ds.utts[0] and f"filtered {removed} too short" in ds.describe()
+
+
 def test_bad_label_line_names_file_line_and_utterance(tmp_path):
     feats = make_feats_dir(tmp_path / "f", n_utts=3)
     utt = (feats / "feats.scp").read_text().split()[0]
