@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from jsertk.infer.asr import MIN_FRAMES
+from jsertk.models.components import min_input_frames
 
 
 class Recognizer:
@@ -23,6 +23,7 @@ class Recognizer:
         self.model, self.tokenizer, self.device = model, tokenizer, torch.device(device)
         self.fbank = FbankExtractor(fbank_config)
         self.classes = list(model.classes)
+        self.min_frames = min_input_frames(model)
 
     @classmethod
     def from_dir(cls, packed: str | os.PathLike, device: str = "cpu", check: bool = True) -> "Recognizer":
@@ -51,8 +52,8 @@ class Recognizer:
         if rate != cfg.sample_rate:
             samples = resample(samples, rate, cfg.sample_rate)
         feats = self.fbank(samples.astype(np.float32), path)
-        if len(feats) < MIN_FRAMES:
-            raise AudioError(path, f"too short: {len(feats)} frames, the model needs at least {MIN_FRAMES}")
+        if len(feats) < self.min_frames:
+            raise AudioError(path, f"too short: {len(feats)} frames, the model needs at least {self.min_frames}")
         return feats
 
     @torch.no_grad()

@@ -13,7 +13,8 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from jsertk.infer.asr import MIN_FRAMES, DecodeStats
+from jsertk.infer.asr import DecodeStats
+from jsertk.models.components import min_input_frames
 
 
 @dataclass
@@ -50,9 +51,10 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
 
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
+    min_frames = min_input_frames(model)
     for idx in sampler.all_batches(0):
-        stats.too_short += sum(data.lengths[i] < MIN_FRAMES for i in idx)
-        idx = [i for i in idx if data.lengths[i] >= MIN_FRAMES]
+        stats.too_short += sum(data.lengths[i] < min_frames for i in idx)
+        idx = [i for i in idx if data.lengths[i] >= min_frames]
         if not idx:
             continue
         batch = collate([data[i] for i in idx], [])

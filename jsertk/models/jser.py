@@ -72,6 +72,11 @@ class JointModel(torch.nn.Module):
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(n_cls),
                              persistent=False)
 
+    @property
+    def encoder(self) -> torch.nn.Module:
+        """The shared acoustic encoder (a property, so its weights stay under `asr.` only)."""
+        return self.asr.encoder
+
     # ------------------------------------------------------------------ shared parts
     def _lexical_inputs(self, enc, enc_lens):
         """(inputs for the lexical branch, their lengths, 1-best CTC token ids per utterance)."""
