@@ -4,7 +4,7 @@
 The model is the synthetic-corpus recipe's (egs/synth_emo/jser1/conf/train_asr.yaml encoder and
 decoder under conf/train_jser.yaml's lexical branch, fusion and heads), or a packed model given
 with --packed. Compute does not depend on the weights, so without --packed the recipe's model is
-built with its initial weights. Audio: tones with noise, 2-8 s, 16 kHz, written as WAV files, so
+built with its initial weights. Audio: tones with noise, 2-8 s, 16 kHz, written as WAV files (or --wav-scp), so
 the times include reading the file and fbank, as `jsertk infer` does. Writes the `ser_infer`
 section of docs/benchmarks.md.
 
@@ -74,6 +74,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--packed", type=Path, default=None, help="packed model (default: the recipe's architecture)")
     p.add_argument("--files", type=int, default=40, help="audio files (2-8 s each)")
+    p.add_argument("--wav-scp", type=Path, default=None, help="take the first FILES audio files of this wav.scp "
+                   "(plain paths) instead of generated tones, e.g. the synthetic corpus's test set")
     p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 16], help="files per forward pass")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = p.parse_args()
@@ -88,7 +90,13 @@ def main() -> None:
         else:
             rec, n_params = recipe_recognizer(tmp)
             what = "the recipe's model (conf/train_asr.yaml encoder/decoder + conf/train_jser.yaml)"
-        paths, audio_s = write_audio(tmp, args.files)
+        if args.wav_scp:
+            paths = [line.split(maxsplit=1)[1].strip() for line in args.wav_scp.read_text().splitlines()][: args.files]
+            audio_s = sum(sf.info(p).duration for p in paths)
+            audio = f"the first {len(paths)} files of {args.wav_scp}"
+        else:
+            paths, audio_s = write_audio(tmp, args.files)
+            audio = f"{len(paths)} WAV files of tones with noise"
         torch.set_num_threads(1)
         list(rec.recognize_files(paths[:2]))  # warm-up
         fbank_s = timed(lambda: [rec.features(p) for p in paths])
@@ -106,7 +114,7 @@ def main() -> None:
         f"Machine: {machine()}. Load average {load} at the end of the run.",
         f"Command: `tools/venv/bin/python tools/bench/bench_ser_infer.py{' ' if sys.argv[1:] else ''}"
         f"{' '.join(sys.argv[1:])}`, run on {time.strftime('%Y-%m-%d')}.",
-        f"Model: {what}, {n_params / 1e6:.2f} M parameters. Audio: {len(paths)} WAV files, {audio_s:.0f} s in all.",
+        f"Model: {what}, {n_params / 1e6:.2f} M parameters. Audio: {audio}, {audio_s:.0f} s in all.",
         f"Each figure is one pass over all files through `Recognizer.recognize_files` (read WAV, fbank, encoder, "
         f"CTC 1-best, lexical branch, fusion, heads); fbank alone takes {fbank_s:.2f} s "
         f"(RTF {fbank_s / audio_s:.4f}) of it.",
