@@ -116,7 +116,9 @@ class JserSpec(ModelSpec):
 
     def setup(self, cfg, expdir, training):
         expdir = Path(expdir)
-        if training and cfg["init"]:
+        # Every DDP process adopts it (the others set up with training=False); a finished experiment's
+        # config already holds the adopted sections, so its init dir may be gone by then.
+        if cfg["init"] and (training or (Path(cfg["init"]) / "config.yaml").is_file()):
             adopt_asr_architecture(cfg, Path(cfg["init"]))
         for role in cfg["data_roles"]:
             if role not in ROLES:
