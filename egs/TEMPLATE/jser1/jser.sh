@@ -13,7 +13,13 @@ Stages:
   0  data preparation: local/data.sh --nj N --datadir DIR <local-data-opts>, then
      jsertk data validate on every set
   1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), global CMVN stats
-     from the training sets; optional speed perturbation of the training sets"
+     from the training sets; optional speed perturbation of the training sets
+  2  tokenizer (sentencepiece) from the transcripts of the training sets
+  3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets
+  4  joint ASR-SER fine-tuning initialised from stage 3 (jsertk train --config \$jser_config)
+  6  decoding and scoring of every test set: ASR WER (stage 3 model), emotion UA/WA/F1,
+     CCC and WER of the joint model
+  7  pack the joint model for jsertk infer (<jser exp>/packed)"
 
 stage=0                   # first stage to run
 stop_stage=10000          # last stage to run
@@ -28,6 +34,16 @@ local_data_opts=          # options passed on to local/data.sh (see local/data.s
 dumpdir=dump              # features: <dumpdir>/fbank/<set> (feats.scp, utt2num_frames, cmvn.ark)
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--num-mel-bins 80 --skip-bad"
 speed_perturb_factors=    # e.g. "0.9 1.0 1.1": train on speed-perturbed copies <set>_sp (empty: off)
+token_type=bpe            # tokenizer: bpe, unigram or char (sentencepiece)
+nbpe=150                  # tokenizer vocabulary size (bpe/unigram)
+asr_config=conf/train_asr.yaml    # ASR pretraining config (stage 3)
+asr_tag=                  # ASR experiment name exp/asr_<tag> (empty: the config's file name)
+asr_args=                 # more jsertk train options for stage 3, e.g. "--set train.max_epochs=5"
+jser_config=conf/train_jser.yaml  # joint ASR-SER config (stage 4)
+jser_tag=                 # joint experiment name exp/jser_<tag> (empty: the config's file name)
+jser_args=                # more jsertk train options for stage 4
+asr_decode_opts=          # jsertk decode-asr options for stage 6, e.g. "--method joint --beam-size 10"
+expdir=exp                # experiments: <expdir>/asr_<tag>, <expdir>/jser_<tag>
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -110,6 +126,85 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     mark_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}"
   done
   log "stage 1: done in ${SECONDS} s"
+fi
+
+token_dir=${datadir}/token_list/${token_type}${nbpe}
+[ "${token_type}" = char ] && token_dir=${datadir}/token_list/char
+asr_exp=${expdir}/asr_${asr_tag:-$(basename "${asr_config}" .yaml | sed 's/^train_//')}
+jser_exp=${expdir}/jser_${jser_tag:-$(basename "${jser_config}" .yaml | sed 's/^train_//')}
+feats() { echo "${dumpdir}/fbank/$1"; }
+train_feats() { echo "${dumpdir}/fbank/$1${sp_suffix}"; }
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+  settings="jsertk train-tokenizer ${train_sets} --model-type ${token_type} --vocab-size ${nbpe}"
+  if is_done "${token_dir}/.done.stage2" "${settings}"; then
+    log "stage 2: tokenizer ${token_dir} done before, skipped"
+  else
+    log "stage 2: tokenizer (${token_type}) from the text of ${train_sets} -> ${token_dir}"
+    # shellcheck disable=SC2046
+    jsertk train-tokenizer $(for s in ${train_sets}; do echo "${datadir}/${s}"; done) \
+      --outdir "${token_dir}" --model-type "${token_type}" --vocab-size "${nbpe}"
+    mark_done "${token_dir}/.done.stage2" "${settings}"
+  fi
+fi
+
+# train_model STAGE EXP ARGS...: jsertk train through ${train_cmd}, resuming an interrupted run.
+train_model() {
+  local stage_no=$1 exp=$2; shift 2
+  local settings="jsertk train $*"
+  if is_done "${exp}/.done.stage${stage_no}" "${settings}"; then
+    log "stage ${stage_no}: ${exp} done before, skipped"; return 0
+  fi
+  local resume=
+  [ -f "${exp}/checkpoint.pth" ] && resume=--resume && log "stage ${stage_no}: resuming ${exp}"
+  log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
+  SECONDS=0
+  mkdir -p "${exp}/log"
+  ${train_cmd} "${exp}/log/train.launch.log" jsertk train "$@" --outdir "${exp}" ${resume}
+  mark_done "${exp}/.done.stage${stage_no}" "${settings}"
+  log "stage ${stage_no}: ${exp} trained in ${SECONDS} s"
+}
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+  # shellcheck disable=SC2046,SC2086
+  train_model 3 "${asr_exp}" $(for s in ${train_sets}; do train_feats "${s}"; done) \
+    --valid "$(feats "${dev_set}")" --config "${asr_config}" --set "tokenizer=${token_dir}" \
+    --set "cmvn=$(train_feats "${asr_train_set:-${train_set}}")/cmvn.ark" ${asr_args}
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+  # The emotion-labelled set first, then the ASR-only set: the config's data_roles follow this order.
+  # shellcheck disable=SC2046,SC2086
+  train_model 4 "${jser_exp}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
+    --valid "$(feats "${dev_set}")" --config "${jser_config}" --init "${asr_exp}" ${jser_args}
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+  SECONDS=0
+  for set in ${test_sets}; do
+    log "stage 6: decoding ${set}"
+    # shellcheck disable=SC2086
+    jsertk decode-asr "$(feats "${set}")" --model-dir "${asr_exp}" --outdir "${asr_exp}/decode_${set}" ${asr_decode_opts}
+    jsertk score-wer "${datadir}/${set}" "${asr_exp}/decode_${set}" --tokenizer "${asr_exp}/tokenizer" \
+      --name "${set}" > "${asr_exp}/decode_${set}/score-wer.log"
+    jsertk decode "$(feats "${set}")" --model-dir "${jser_exp}" --outdir "${jser_exp}/decode_${set}"
+    jsertk score-ser "${datadir}/${set}" "${jser_exp}/decode_${set}" > "${jser_exp}/decode_${set}/score-ser.log"
+    jsertk score-wer "${datadir}/${set}" "${jser_exp}/decode_${set}" --tokenizer "${jser_exp}/tokenizer" \
+      --name "${set}" --outdir "${jser_exp}/decode_${set}/wer" > "${jser_exp}/decode_${set}/score-wer.log"
+    python3 - "${asr_exp}/decode_${set}/scores.json" "${jser_exp}/decode_${set}/scores.json" \
+      "${jser_exp}/decode_${set}/wer/scores.json" "${set}" <<'PY'
+import json, sys
+asr, ser, jwer = (json.load(open(p)) for p in sys.argv[1:4])
+print(f"results {sys.argv[4]}: ASR WER {100 * asr['wer']:.2f}% | joint model: UA {100 * ser['UA']:.2f}% "
+      f"WA {100 * ser['WA']:.2f}% macro-F1 {100 * ser['macro_F1']:.2f}% WER {100 * jwer['wer']:.2f}%", file=sys.stderr)
+PY
+  done
+  log "stage 6: done in ${SECONDS} s (scores: ${asr_exp}/decode_<set>/, ${jser_exp}/decode_<set>/)"
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+  log "stage 7: packing ${jser_exp} -> ${jser_exp}/packed"
+  jsertk pack "${jser_exp}" --out "${jser_exp}/packed" --fbank-config "$(train_feats "${train_set}")/fbank.yaml"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"
