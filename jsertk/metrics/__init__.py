@@ -1,1 +1,1 @@
-"""Scores: word/character error rates (and, later, emotion metrics)."""
+"""Scores: word/character error rates (wer.py), emotion recognition metrics (ser.py)."""
