@@ -6,26 +6,8 @@ from typing import Optional
 
 import typer
 
-from jsertk.data.problems import DataDirError, Problem
+from jsertk.data.datadir import read_parsed
 from jsertk.data.schema import parse_dims
-from jsertk.data.table import read_entries
-
-
-def _read_labels(path: Path, parse) -> dict:
-    problems: list[Problem] = []
-    out = {}
-    for e in read_entries(path, problems):
-        try:
-            value = parse(e.value)
-        except ValueError as err:
-            problems.append(Problem(path, e.line, f"'{e.key}': {err}", "format"))
-            continue
-        if e.key in out:
-            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
-        out[e.key] = value
-    if problems:
-        raise DataDirError(problems)
-    return out
 
 
 def _one_label(value: str) -> str:
@@ -62,10 +44,10 @@ def score_ser(
         if hyp_emo is None:
             raise FileNotFoundError(f"{hyp}: no hyp.emo to score")
         class_list = [line.split()[0] for line in classes.read_text().splitlines() if line.strip()] if classes else None
-        scores = classification_scores(_read_labels(ref_emo, _one_label), _read_labels(hyp_emo, _one_label),
+        scores = classification_scores(read_parsed(ref_emo, _one_label), read_parsed(hyp_emo, _one_label),
                                        class_list)
     if ref_dim is not None and hyp_dim is not None:
-        scores["dimensional"] = dimensional_scores(_read_labels(ref_dim, parse_dims), _read_labels(hyp_dim, parse_dims))
+        scores["dimensional"] = dimensional_scores(read_parsed(ref_dim, parse_dims), read_parsed(hyp_dim, parse_dims))
     out = outdir if outdir is not None else (hyp if hyp.is_dir() else hyp.parent)
     write_scores(scores, out)
     typer.echo(format_table(scores))

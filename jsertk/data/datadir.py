@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.schema import FILES, Segment
@@ -54,20 +54,7 @@ class DataDir:
         path = self.file(name)
         if not path.is_file():
             raise DataDirError([Problem(path, 0, "file not found", "missing")])
-        problems: list[Problem] = []
-        out: dict[str, Any] = {}
-        for e in read_entries(path, problems):
-            try:
-                value = spec.parse(e.value)
-            except ValueError as err:
-                problems.append(Problem(path, e.line, f"'{e.key}': {err}", "format"))
-                continue
-            if e.key in out:
-                problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
-            out[e.key] = value
-        if problems:
-            raise DataDirError(problems)
-        return out
+        return read_parsed(path, spec.parse)
 
     def load_optional(self, name: str) -> dict[str, Any]:
         return self.load(name) if self.has(name) else {}
@@ -88,6 +75,26 @@ class DataDir:
     def write(self, name: str, table: dict[str, Any]) -> None:
         """Write one file, sorted, atomically."""
         write_table(self.file(name), table)
+
+
+def read_parsed(path: str | os.PathLike, parse: Callable[[str], Any]) -> dict[str, Any]:
+    """Key -> parse(value) for every line of a table; every bad or duplicate line is collected
+    and raised together as DataDirError."""
+    path = Path(path)
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for e in read_entries(path, problems):
+        try:
+            value = parse(e.value)
+        except ValueError as err:
+            problems.append(Problem(path, e.line, f"'{e.key}': {err}", "format"))
+            continue
+        if e.key in out:
+            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
+        out[e.key] = value
+    if problems:
+        raise DataDirError(problems)
+    return out
 
 
 def spk2utt_from_utt2spk(utt2spk: dict[str, str]) -> dict[str, list[str]]:
