@@ -59,6 +59,23 @@ def all_reduce_sum(values: list[float], info: DistInfo) -> list[float]:
     return t.tolist()
 
 
+class AlwaysLoss(torch.nn.Module):
+    """Wraps a model for DDP: a batch without any label the model learns from (loss None) gets a
+    zero loss tied to every parameter, so each process can run the backward pass that keeps DDP's
+    gradient reduction in step; `empty` marks it."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict) -> dict:
+        out = self.model(batch)
+        if out["loss"] is None:
+            zero = sum(p.sum() for p in self.model.parameters() if p.requires_grad) * 0.0
+            out = {**out, "loss": zero, "empty": True}
+        return out
+
+
 def gather_objects(obj, info: DistInfo) -> list:
     if not info.distributed:
         return [obj]

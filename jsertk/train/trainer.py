@@ -24,7 +24,7 @@ from jsertk.models.components import min_input_frames
 from jsertk.models.registry import get_spec
 from jsertk.train import checkpoint as ckpt
 from jsertk.train.dataset import FeatsDataset, collate
-from jsertk.train.distributed import DistInfo, all_reduce_sum, barrier, gather_objects
+from jsertk.train.distributed import AlwaysLoss, DistInfo, all_reduce_sum, barrier, gather_objects
 from jsertk.train.optim import build_optimizer, build_scheduler
 from jsertk.train.reporting import Scalars, log, plot_curves, write_history
 from jsertk.train.sampler import BucketBatchSampler
@@ -104,7 +104,8 @@ class Trainer:
         if dist.distributed:
             ids = [dist.device.index] if dist.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=ids, find_unused_parameters=self.tcfg["ddp_find_unused_parameters"])
+                AlwaysLoss(self.model), device_ids=ids,
+                find_unused_parameters=self.tcfg["ddp_find_unused_parameters"])
 
         self.sampler = BucketBatchSampler(
             self.train_set.lengths, self.dcfg["max_frames_per_batch"], set_ids=self.train_set.set_ids,
@@ -214,15 +215,15 @@ class Trainer:
         with ctx:
             return self.net(batch)
 
-    def _loss_status(self, loss: torch.Tensor | None) -> tuple[bool, bool]:
-        """(every process has a loss, every loss is finite), agreed across processes.
+    def _loss_status(self, out: dict) -> tuple[bool, bool]:
+        """(some process has a loss, every loss is finite), agreed across processes.
 
-        A batch without any label the model learns from has no loss. Under DDP every process must
-        take part in each backward pass, so such a batch on one process skips the step on all."""
-        has = loss is not None
-        bad = has and not bool(torch.isfinite(loss.detach()))
+        A batch without any label the model learns from has no loss (None; under DDP a zero loss
+        marked `empty`, see AlwaysLoss)."""
+        has = out["loss"] is not None and not out.get("empty", False)
+        bad = has and not bool(torch.isfinite(out["loss"].detach()))
         n_has, n_bad = all_reduce_sum([float(has), float(bad)], self.dist)
-        return n_has == self.dist.world_size, n_bad == 0
+        return n_has > 0, n_bad == 0
 
     def _skip_nonfinite(self, what: str, utts: list[str]) -> None:
         self.nonfinite += 1
@@ -281,13 +282,16 @@ class Trainer:
             sync = contextlib.nullcontext() if last_of_update or not self.dist.distributed else self.net.no_sync()
             with sync:
                 out = self._forward(batch)
-                has_loss, finite = self._loss_status(out["loss"])
+                has_loss, finite = self._loss_status(out)
+                if self.dist.distributed:  # every process backpropagates, or DDP's reduction falls out of step
+                    self.scaler.scale(out["loss"] / accum).backward()
                 if not finite:
                     self._skip_nonfinite("loss", batch["utts"])
                     self.optimizer.zero_grad(set_to_none=True)
                     pending = []
                 elif has_loss:
-                    self.scaler.scale(out["loss"] / accum).backward()
+                    if not self.dist.distributed:
+                        self.scaler.scale(out["loss"] / accum).backward()
                     self._add_stats(self.epoch_sums, out["stats"])
                     pending += batch["utts"]
             if last_of_update and pending:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
+import os
 import sys
 import tempfile
 import time
@@ -177,7 +177,7 @@ def main() -> None:
     from jsertk.train.reporting import setup_logging
 
     setup_logging(None)
-    t_start = time.time()
+    t_start, load_start = time.time(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         spelled_corpus(work / "train", args.utts, seed=0)
@@ -193,7 +193,8 @@ def main() -> None:
         "## ASR: training throughput and decoding speed",
         "",
         f"Machine: {machine()}. torch {torch.__version__}, {torch.get_num_threads()} threads for training. "
-        f"Command: `{cmd}` ({time.time() - t_start:.0f} s in all).",
+        f"Command: `{cmd}` ({time.time() - t_start:.0f} s in all; 1-minute load average {load_start:.1f} "
+        f"at the start, {os.getloadavg()[0]:.1f} at the end: other work on the machine slows the timings).",
         "",
         f"Training, one epoch over {args.utts} synthetic utterances ({audio_min:.1f} min of 80-dim features, "
         f"1.5 to 10 s each), ESPnet conformer (4 blocks, 144 dim) + CTC, AdamW, clipping, no augmentation:",
