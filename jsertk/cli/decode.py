@@ -35,9 +35,15 @@ def decode_asr(
     model, cfg, resources = load_model(model_dir, checkpoint, device)
     outdir = outdir or model_dir / f"decode_{data.name}"
     opts = DecodeOptions(method, beam_size, ctc_weight, penalty, maxlenratio, max_frames_per_batch)
+    from tqdm import tqdm
+
+    from jsertk.data.table import read_entries
+
     stats = DecodeStats()
-    hyps = sorted(decode_dir(model, resources.tokenizer, data, opts, stats, device,
-                             cfg["data"]["frame_shift_ms"]), key=lambda h: h.utt.encode())
+    total = len(read_entries(data / "feats.scp")) if (data / "feats.scp").is_file() else None
+    progress = tqdm(decode_dir(model, resources.tokenizer, data, opts, stats, device, cfg["data"]["frame_shift_ms"]),
+                    total=total, desc=f"decode {data.name}", unit="utt", disable=None, leave=False)
+    hyps = sorted(progress, key=lambda h: h.utt.encode())
     with atomic_open(outdir / "hyp.text") as f:
         f.writelines(f"{h.utt} {h.text}\n" if h.text else f"{h.utt}\n" for h in hyps)
     with atomic_open(outdir / "hyp.score") as f:
