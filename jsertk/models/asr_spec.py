@@ -19,7 +19,9 @@ class AsrSpec(ModelSpec):
         return {
             "tokenizer": "",  # tokenizer dir from `jsertk train-tokenizer` (copied into the experiment dir)
             "cmvn": "",  # Kaldi CMVN stats of the training features; "" = no normalisation
-            "frontend": {"apply_specaug": True, "specaug": OpenSection()},  # SpecAug keys override the defaults
+            # utterance_mvn: none, mean or mean_var (per utterance, after global CMVN);
+            # specaug: ESPnet SpecAug keys over the defaults of jsertk.models.frontend
+            "frontend": {"utterance_mvn": "none", "apply_specaug": True, "specaug": OpenSection()},
             "encoder": "conformer",  # or transformer
             "encoder_conf": OpenSection({"output_size": 256, "attention_heads": 4, "linear_units": 1024,
                                          "num_blocks": 12, "input_layer": "conv2d", "dropout_rate": 0.1}),
@@ -71,4 +73,5 @@ class AsrSpec(ModelSpec):
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
         return ASRModel(input_dim, resources.tokenizer.tokens, encoder=cfg["encoder"],
                         encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],
-                        decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug, **cfg["model_conf"])
+                        decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
+                        utterance_mvn=cfg["frontend"]["utterance_mvn"], **cfg["model_conf"])

@@ -63,11 +63,34 @@ class GlobalCMVN(torch.nn.Module):
         return x.masked_fill(pad[..., None], 0.0)
 
 
-class Frontend(torch.nn.Module):
-    """Global CMVN on every call; ESPnet's SpecAug only in training mode (if enabled)."""
+UTTERANCE_MVN = ("none", "mean", "mean_var")
 
-    def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None):
+
+def utterance_mvn(x: torch.Tensor, lens: torch.Tensor, norm_vars: bool, eps: float = 1e-5) -> torch.Tensor:
+    """Normalise each utterance by its own mean (and standard deviation) over its valid frames."""
+    valid = (torch.arange(x.size(1), device=x.device)[None, :] < lens[:, None])[..., None]
+    n = lens.clamp(min=1).to(x.dtype)[:, None, None]
+    mean = (x * valid).sum(1, keepdim=True) / n
+    x = (x - mean) * valid
+    if norm_vars:
+        x = x / ((x**2).sum(1, keepdim=True) / n + eps).sqrt()
+    return x
+
+
+class Frontend(torch.nn.Module):
+    """Global CMVN, then optionally per-utterance mean (and variance) normalisation, on every call;
+    ESPnet's SpecAug only in training mode (if enabled).
+
+    Per-utterance normalisation removes what is constant over an utterance (channel, much of a
+    voice's spectral tilt), which helps most when test speakers are unlike the training ones."""
+
+    def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None,
+                 utterance_mvn: str = "none"):
         super().__init__()
+        if utterance_mvn not in UTTERANCE_MVN:
+            raise ConfigError(f"config key 'frontend.utterance_mvn': '{utterance_mvn}' is not one of "
+                              f"{', '.join(UTTERANCE_MVN)}")
+        self.utterance_mvn = utterance_mvn
         self.cmvn = GlobalCMVN(dim, *(cmvn or (None, None)))
         self.specaug = None
         if specaug is not None:
@@ -83,6 +106,8 @@ class Frontend(torch.nn.Module):
 
     def forward(self, feats: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = self.cmvn(feats, lens)
+        if self.utterance_mvn != "none":
+            x = utterance_mvn(x, lens, norm_vars=self.utterance_mvn == "mean_var")
         if self.specaug is not None and self.training:
             x, lens = self.specaug(x, lens)
         return x, lens

@@ -54,6 +54,21 @@ def test_frontend_normalises_and_augments_only_in_training():
     assert (y[0] == 0).all(dim=0).sum() == 4  # four whole frequency channels masked
 
 
+def test_utterance_mvn_removes_per_utterance_offsets_and_ignores_padding():
+    x = torch.randn(2, 40, 8) * 3 + torch.tensor([5.0, -2.0])[:, None, None]
+    lens = torch.tensor([40, 25])
+    x[1, 25:] = 100.0  # padding must not count
+    for mode in ("mean", "mean_var"):
+        y, _ = Frontend(8, utterance_mvn=mode).eval()(x, lens)
+        for k, n in enumerate(lens.tolist()):
+            assert torch.allclose(y[k, :n].mean(0), torch.zeros(8), atol=1e-5)
+            if mode == "mean_var":
+                assert torch.allclose(y[k, :n].std(0, unbiased=False), torch.ones(8), atol=1e-3)
+        assert torch.all(y[1, 25:] == 0)
+    with pytest.raises(ConfigError, match="frontend.utterance_mvn"):
+        Frontend(8, utterance_mvn="speaker")
+
+
 def test_unknown_specaug_and_encoder_keys_name_their_path():
     with pytest.raises(ConfigError, match="frontend.specaug"):
         Frontend(8, specaug={"no_such_option": 1})
