@@ -23,7 +23,8 @@ class ASRModel(torch.nn.Module):
     def __init__(self, input_dim: int, token_list: list[str], encoder: str = "conformer",
                  encoder_conf: dict | None = None, decoder: str = "none", decoder_conf: dict | None = None,
                  ctc_weight: float = 1.0, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
-                 cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none"):
+                 cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none",
+                 freq_warp: float = 0.0):
         from espnet2.asr.ctc import CTC
         from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import LabelSmoothingLoss
 
@@ -37,7 +38,7 @@ class ASRModel(torch.nn.Module):
         self.vocab_size = len(token_list)
         self.blank_id, self.sos_eos_id = 0, self.vocab_size - 1
         self.ctc_weight = ctc_weight
-        self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn)
+        self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp)
         self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}), input_size=input_dim)
         enc_dim = self.encoder.output_size()
         self.ctc = CTC(self.vocab_size, enc_dim, dropout_rate=ctc_dropout, reduce=True)

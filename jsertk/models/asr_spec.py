@@ -20,8 +20,10 @@ class AsrSpec(ModelSpec):
             "tokenizer": "",  # tokenizer dir from `jsertk train-tokenizer` (copied into the experiment dir)
             "cmvn": "",  # Kaldi CMVN stats of the training features; "" = no normalisation
             # utterance_mvn: none, mean or mean_var (per utterance, after global CMVN);
+            # freq_warp: training-time random frequency stretch of up to +-this share (0 = off);
             # specaug: ESPnet SpecAug keys over the defaults of jsertk.models.frontend
-            "frontend": {"utterance_mvn": "none", "apply_specaug": True, "specaug": OpenSection()},
+            "frontend": {"utterance_mvn": "none", "freq_warp": 0.0, "apply_specaug": True,
+                         "specaug": OpenSection()},
             "encoder": "conformer",  # or transformer
             "encoder_conf": OpenSection({"output_size": 256, "attention_heads": 4, "linear_units": 1024,
                                          "num_blocks": 12, "input_layer": "conv2d", "dropout_rate": 0.1}),
@@ -74,4 +76,5 @@ class AsrSpec(ModelSpec):
         return ASRModel(input_dim, resources.tokenizer.tokens, encoder=cfg["encoder"],
                         encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],
                         decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
-                        utterance_mvn=cfg["frontend"]["utterance_mvn"], **cfg["model_conf"])
+                        utterance_mvn=cfg["frontend"]["utterance_mvn"],
+                        freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0, **cfg["model_conf"])

@@ -77,16 +77,32 @@ def utterance_mvn(x: torch.Tensor, lens: torch.Tensor, norm_vars: bool, eps: flo
     return x
 
 
+def frequency_warp(x: torch.Tensor, max_warp: float) -> torch.Tensor:
+    """Stretch or squeeze each utterance's filterbank along frequency by a random factor in
+    [1 - max_warp, 1 + max_warp] (linear interpolation between bins): a cheap stand-in for vocal
+    tract length perturbation, so that voices unlike the training ones look less foreign."""
+    b, _, d = x.shape
+    alpha = 1.0 + (torch.rand(b, device=x.device) * 2.0 - 1.0) * max_warp
+    src = (torch.arange(d, device=x.device, dtype=x.dtype)[None, :] / alpha[:, None]).clamp(0, d - 1)
+    lo = src.floor().long()
+    hi = (lo + 1).clamp(max=d - 1)
+    w = (src - lo.to(x.dtype))[:, None, :]
+    return x.gather(2, lo[:, None, :].expand_as(x)) * (1 - w) + x.gather(2, hi[:, None, :].expand_as(x)) * w
+
+
 class Frontend(torch.nn.Module):
     """Global CMVN, then optionally per-utterance mean (and variance) normalisation, on every call;
-    ESPnet's SpecAug only in training mode (if enabled).
+    in training mode only, a random frequency warp before them and ESPnet's SpecAug after (if enabled).
 
     Per-utterance normalisation removes what is constant over an utterance (channel, much of a
     voice's spectral tilt), which helps most when test speakers are unlike the training ones."""
 
     def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None,
-                 utterance_mvn: str = "none"):
+                 utterance_mvn: str = "none", freq_warp: float = 0.0):
         super().__init__()
+        if not 0.0 <= freq_warp < 0.5:
+            raise ConfigError(f"config key 'frontend.freq_warp' must be in [0, 0.5), got {freq_warp}")
+        self.freq_warp = freq_warp
         if utterance_mvn not in UTTERANCE_MVN:
             raise ConfigError(f"config key 'frontend.utterance_mvn': '{utterance_mvn}' is not one of "
                               f"{', '.join(UTTERANCE_MVN)}")
@@ -105,6 +121,8 @@ class Frontend(torch.nn.Module):
                 raise ConfigError(f"config key 'frontend.specaug': {e}") from None
 
     def forward(self, feats: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.freq_warp and self.training:
+            feats = frequency_warp(feats, self.freq_warp)
         x = self.cmvn(feats, lens)
         if self.utterance_mvn != "none":
             x = utterance_mvn(x, lens, norm_vars=self.utterance_mvn == "mean_var")

@@ -69,6 +69,21 @@ def test_utterance_mvn_removes_per_utterance_offsets_and_ignores_padding():
         Frontend(8, utterance_mvn="speaker")
 
 
+def test_frequency_warp_moves_energy_along_bins_in_training_only():
+    x = torch.zeros(64, 5, 20)
+    x[:, :, 10] = 1.0
+    fe = Frontend(20, freq_warp=0.2)
+    fe.eval()
+    assert torch.equal(fe(x, torch.full((64,), 5))[0], x)
+    fe.train()
+    torch.manual_seed(0)
+    y, _ = fe(x, torch.full((64,), 5))
+    centre = (y[:, 0] * torch.arange(20.0)).sum(1) / y[:, 0].sum(1)
+    assert 8.0 <= centre.min() < 9.9 and 10.1 < centre.max() <= 12.5  # 10 / 1.2 .. 10 / 0.8
+    with pytest.raises(ConfigError, match="frontend.freq_warp"):
+        Frontend(20, freq_warp=0.7)
+
+
 def test_unknown_specaug_and_encoder_keys_name_their_path():
     with pytest.raises(ConfigError, match="frontend.specaug"):
         Frontend(8, specaug={"no_such_option": 1})
