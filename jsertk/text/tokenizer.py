@@ -32,7 +32,7 @@ MODEL_TYPES = ("bpe", "unigram", "char")
 
 
 class TokenizerError(ValueError):
-    pass
+    """A tokenizer dir that is missing or inconsistent, or a tokenizer that cannot be trained as asked."""
 
 
 @dataclass

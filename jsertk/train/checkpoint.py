@@ -26,7 +26,7 @@ REQUIRED_KEYS = ("model", "optimizer", "scheduler", "epoch", "step", "consumed",
 
 
 class CheckpointError(ValueError):
-    pass
+    """A checkpoint that is missing, unreadable or does not fit the model."""
 
 
 def save(obj, path: str | os.PathLike) -> None:

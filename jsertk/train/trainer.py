@@ -31,7 +31,7 @@ from jsertk.train.sampler import BucketBatchSampler
 
 
 class TrainingError(RuntimeError):
-    pass
+    """Training cannot go on (too many non-finite losses or gradients)."""
 
 
 def _to_device(batch: dict, device: torch.device) -> dict:

@@ -65,7 +65,7 @@ def test_training_writes_model_logs_and_curves(corpus, tmp_path):
 
 
 class Interrupted(Exception):
-    pass
+    """Stands for a killed run."""
 
 
 def _interrupting(at_epoch: int, at_batch: int):
