@@ -215,8 +215,9 @@ class JointModel(torch.nn.Module):
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
-        """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens."""
-        from jsertk.infer.ctc_greedy import ctc_greedy
+        """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens
+        and their confidence (mean peak posterior of the hypothesis tokens, `text_conf`)."""
+        from jsertk.infer.ctc_greedy import ctc_greedy_with_confidence
 
         rep = self.represent(feats, feat_lens)
         inputs = self.head_inputs(rep)
@@ -224,6 +225,7 @@ class JointModel(torch.nn.Module):
                if name in self.heads}
         if "dimensional" in self.heads:
             out["dimensional"] = self.heads["dimensional"](inputs["dimensional"])
-        out["tokens"] = rep.get("hyp_tokens") or ctc_greedy(self.asr.ctc.log_softmax(rep["enc"]), rep["enc_lens"],
-                                                           self.asr.blank_id)
+        # the same 1-best the lexical branch read (both are the CTC argmax path)
+        out["tokens"], out["text_conf"] = ctc_greedy_with_confidence(self.asr.ctc.log_softmax(rep["enc"]),
+                                                                     rep["enc_lens"], self.asr.blank_id)
         return out
