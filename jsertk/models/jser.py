@@ -8,6 +8,13 @@ acoustic encoding. Heads: fused emotion, acoustic-only and lexical-only emotion,
 
 Every loss is masked by which labels each utterance has; each is a mean over the utterances that
 carry its label, weighted by its config weight (0 = the head is not built).
+
+Semi-supervised training: utterances of `pseudo` dirs (the batch's `role`) count in the emotion,
+AAE class and ASR losses with a per-utterance weight (`pseudo.*`, optionally times the label's
+confidence); their losses are also logged apart (`loss_<name>_pseudo`). Distribution matching
+pulls the acoustic-only and lexical-only emotion posteriors together (`loss_dm`), on utterances
+without a true emotion label or on all; its weight ramps up over the optimizer updates, which
+the model counts itself (`dm_updates`, saved with the weights, so a resumed run keeps it).
 """
 from __future__ import annotations
 
@@ -16,8 +23,11 @@ import torch
 from jsertk.models.asr import ASRModel
 from jsertk.models.fusion import Fusion
 from jsertk.models.heads import ClassifierHead, DimensionalHead, ccc_loss, masked_cross_entropy
+from jsertk.models.jser_spec import ROLE_INDEX
 from jsertk.models.lexical import LexicalBranch, collapse_ctc_spikes
 from jsertk.models.pooling import AttentiveStatsPooling
+from jsertk.models.semi_supervised import (attention_per_utterance, ctc_per_utterance, pseudo_weights, ramp,
+                                           symmetric_kl)
 
 EMOTION_HEADS = ("emotion", "emotion_acoustic", "emotion_lexical")
 
@@ -25,7 +35,8 @@ EMOTION_HEADS = ("emotion", "emotion_acoustic", "emotion_lexical")
 class JointModel(torch.nn.Module):
     def __init__(self, asr: ASRModel, classes: list[str], num_speakers: int, *, asr_weight: float = 1.0,
                  lexical: dict, fusion: dict, heads: dict, aae: dict, class_weights: torch.Tensor | None = None,
-                 class_prior: list[float] | None = None):
+                 class_prior: list[float] | None = None, pseudo: dict | None = None,
+                 distribution_matching: dict | None = None):
         super().__init__()
         self.asr = asr
         self.classes = list(classes)
@@ -64,13 +75,31 @@ class JointModel(torch.nn.Module):
         if self.w["speaker"] > 0:
             self.heads["speaker"] = ClassifierHead(pooled_a, max(num_speakers, 1), hidden, drop)
         self.aae = None
-        self.aae_w = dict(aae)
+        self.aae_w = {"unlabelled": True, **aae}
         if aae["enabled"]:
             from jsertk.models.aae import AdversarialAutoencoder
 
             self.aae = AdversarialAutoencoder(pooled_a, n_cls, aae["z_dim"], aae["hidden"], class_prior)
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(n_cls),
                              persistent=False)
+        self.pseudo = {"emotion_weight": 1.0, "asr_weight": 1.0, "confidence_weighting": False, **(pseudo or {})}
+        self.dm = {"weight": 0.0, "warmup_steps": 0, "on": "unlabelled", **(distribution_matching or {})}
+        if self.dm["weight"] > 0:
+            if not {"emotion_acoustic", "emotion_lexical"} <= set(self.heads):
+                raise ValueError("distribution matching needs the emotion_acoustic and emotion_lexical heads")
+            # only then, so models trained without it load as before
+            self.register_buffer("dm_updates", torch.zeros((), dtype=torch.long))
+
+    def on_optimizer_step(self) -> None:
+        """Called by the trainer after every optimizer update."""
+        if hasattr(self, "dm_updates"):
+            self.dm_updates += 1
+
+    def dm_weight(self) -> float:
+        """The distribution-matching weight at this point of training (ramped)."""
+        if self.dm["weight"] <= 0:
+            return 0.0
+        return self.dm["weight"] * ramp(int(self.dm_updates), self.dm["warmup_steps"])
 
     @property
     def encoder(self) -> torch.nn.Module:
@@ -138,20 +167,42 @@ class JointModel(torch.nn.Module):
             total = total + weight * loss_sum / n
             any_loss = True
 
+        def add_per_utt(name: str, losses: torch.Tensor, mask: torch.Tensor, sample_w: torch.Tensor,
+                        pseudo: torch.Tensor, weight: float):
+            """Mean over `mask` of losses x sample weights; true and pseudo labels logged apart (unweighted)."""
+            nonlocal total, any_loss
+            n = int(mask.sum())
+            if n == 0 or weight == 0:
+                return
+            for suffix, sel in (("", mask & ~pseudo), ("_pseudo", mask & pseudo)):
+                if bool(sel.any()):
+                    stats[f"loss_{name}{suffix}"] = (float(losses[sel].detach().sum()), int(sel.sum()))
+            total = total + weight * (losses[mask] * sample_w[mask]).sum() / n
+            any_loss = True
+
+        role = batch.get("role")  # absent (validation, ASR-only callers): every label is true
+        pseudo = role == ROLE_INDEX["pseudo"] if role is not None else torch.zeros_like(feat_lens, dtype=torch.bool)
+        conf = self.pseudo["confidence_weighting"]
+        emo_w = pseudo_weights(pseudo, self.pseudo["emotion_weight"], batch.get("utt2emo_conf") if conf else None)
         text_mask = batch["text_mask"]
         if self.asr_weight > 0 and bool(text_mask.any()):
-            loss_asr, n = self._asr_loss(rep, batch, stats)
-            add("asr", loss_asr * n, n, self.asr_weight)
+            text_w = pseudo_weights(pseudo, self.pseudo["asr_weight"], batch.get("utt2text_conf") if conf else None)
+            add_per_utt("asr", self._asr_losses(rep, batch, stats), text_mask, text_w, pseudo, self.asr_weight)
         inputs = self.head_inputs(rep)
         emo, emo_mask = batch["utt2emo"], batch["utt2emo_mask"]
+        if emo.dim() != 1:  # collate pads a label no utterance has as an empty sequence
+            emo = torch.full_like(feat_lens, -1)
+        true_emo = emo_mask & ~pseudo
+        logits = {}
         for name in EMOTION_HEADS:
             if name not in self.heads:
                 continue
-            logits = self.heads[name](inputs[name])
-            loss, n = masked_cross_entropy(logits, emo.clamp(min=0), emo_mask, weight=self.class_weights)
-            add(name, loss, n, self.w[name])
-            if name == "emotion" and n:
-                stats.update(self._class_stats(logits[emo_mask].argmax(-1), emo[emo_mask]))
+            logits[name] = self.heads[name](inputs[name])
+            losses = torch.nn.functional.cross_entropy(logits[name], emo.clamp(min=0), weight=self.class_weights,
+                                                       reduction="none")
+            add_per_utt(name, losses, emo_mask, emo_w, pseudo, self.w[name])
+            if name == "emotion" and bool(true_emo.any()):
+                stats.update(self._class_stats(logits[name][true_emo].argmax(-1), emo[true_emo]))
         if "dimensional" in self.heads:
             pred = self.heads["dimensional"](inputs["dimensional"])
             loss, n = ccc_loss(pred, batch["utt2dim"], batch["utt2dim_mask"])
@@ -160,43 +211,54 @@ class JointModel(torch.nn.Module):
         for name, col in (("speaker", 0), ("gender", 1)):
             if name in self.heads:
                 mask = batch["utt2spk_mask"] & (spk[:, col] >= 0)
-                logits = self.heads[name](inputs[name])
-                loss, n = masked_cross_entropy(logits, spk[:, col].clamp(min=0), mask)
+                head_logits = self.heads[name](inputs[name])
+                loss, n = masked_cross_entropy(head_logits, spk[:, col].clamp(min=0), mask)
                 add(name, loss, n, self.w[name])
                 if n:
-                    stats[f"acc_{name}"] = (float((logits[mask].argmax(-1) == spk[mask, col]).sum()), n)
+                    stats[f"acc_{name}"] = (float((head_logits[mask].argmax(-1) == spk[mask, col]).sum()), n)
+        if self.dm["weight"] > 0:
+            on = ~true_emo if self.dm["on"] == "unlabelled" else torch.ones_like(true_emo)
+            add("dm", symmetric_kl(logits["emotion_acoustic"], logits["emotion_lexical"])[on].sum(), int(on.sum()),
+                self.dm_weight())
         if self.aae is not None:
-            self._aae_losses(rep["pooled_acoustic"], emo, emo_mask, add)
+            self._aae_losses(rep["pooled_acoustic"], emo, emo_mask, emo_w, pseudo, add, add_per_utt)
         if not any_loss:
             return {"loss": None, "stats": stats}
         stats["loss"] = (float(total.detach()) * feats.size(0), feats.size(0))
         return {"loss": total, "stats": stats}
 
-    def _asr_loss(self, rep, batch, stats) -> tuple[torch.Tensor, int]:
+    def _asr_losses(self, rep, batch, stats) -> torch.Tensor:
+        """(B,) ASR loss of each utterance (0 where it has no transcript); CTC/attention stats over all."""
         keep = batch["text_mask"].nonzero(as_tuple=True)[0]
         enc, enc_lens = rep["enc"][keep], rep["enc_lens"][keep]
         ys, y_lens = batch["text"][keep], batch["text_lens"][keep]
         ys = ys[:, : int(y_lens.max())]
         asr = self.asr
-        loss = asr.ctc(enc, enc_lens, ys, y_lens)
+        losses = ctc_per_utterance(asr.ctc, enc, enc_lens, ys, y_lens)
         n = keep.numel()
-        stats["loss_ctc"] = (float(loss.detach()) * n, n)
+        stats["loss_ctc"] = (float(losses.detach().sum()), n)
         if asr.decoder is not None and asr.ctc_weight < 1.0:
-            loss_att, correct, total = asr._attention_loss(enc, enc_lens, ys, y_lens)
-            stats["loss_att"] = (float(loss_att.detach()) * n, n)
+            loss_att, correct, total = attention_per_utterance(asr, enc, enc_lens, ys, y_lens)
+            stats["loss_att"] = (float(loss_att.detach().sum()), n)
             stats["acc"] = (correct, total)
-            loss = asr.ctc_weight * loss + (1 - asr.ctc_weight) * loss_att
+            losses = asr.ctc_weight * losses + (1 - asr.ctc_weight) * loss_att
         if not self.training:
             stats.update(asr._greedy_error_stats(enc, enc_lens, ys, y_lens))
-        return loss, n
+        return torch.zeros(batch["text_mask"].shape, dtype=losses.dtype, device=losses.device).index_put(
+            (keep,), losses)
 
-    def _aae_losses(self, pooled, emo, emo_mask, add) -> None:
-        n = pooled.size(0)
-        out = self.aae(pooled)
+    def _aae_losses(self, pooled, emo, emo_mask, emo_w, pseudo, add, add_per_utt) -> None:
+        """Reconstruction and prior matching on every utterance (or, with aae.unlabelled false, on the
+        emotion-labelled ones); the class loss on emotion labels, pseudo ones weighted."""
+        sel = torch.ones_like(emo_mask) if self.aae_w["unlabelled"] else emo_mask
+        n = int(sel.sum())
+        if n == 0:
+            return
+        out = self.aae(pooled[sel])
         add("aae_recon", out["recon"], n, self.aae_w["recon_weight"])
         add("aae_adv", out["disc"] + out["gen"], n, self.aae_w["adversarial_weight"])
-        loss, k = masked_cross_entropy(out["logits"], emo.clamp(min=0), emo_mask)
-        add("aae_class", loss, k, self.aae_w["class_weight"])
+        losses = torch.nn.functional.cross_entropy(out["logits"], emo[sel].clamp(min=0), reduction="none")
+        add_per_utt("aae_class", losses, emo_mask[sel], emo_w[sel], pseudo[sel], self.aae_w["class_weight"])
 
     def _class_stats(self, pred: torch.Tensor, ref: torch.Tensor) -> dict:
         """Per-class correct/count (recall) and overall accuracy, from which UA is derived."""

@@ -8,6 +8,10 @@ the experiment dir, as the speaker list is as `speakers.txt`.
 
 `data_roles` gives each training dir a role: `ser` (default) must carry utt2emo, `asr` must
 carry text, `aux` needs neither (e.g. speaker/gender-only data); any labels present are used.
+`pseudo` dirs carry pseudo labels (utt2emo and/or text, with utt2emo_conf / utt2text_conf), whose
+losses are weighted down (config section `pseudo`); `unlab` dirs are read without labels and
+feed only the unsupervised losses (distribution matching, the AAE). Each utterance carries its
+dir's role index into the batch (`role`); validation data has none and counts as true labels.
 """
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ from jsertk.models.registry import ModelSpec
 from jsertk.utils.atomic import atomic_write_text
 
 CLASSES_FILE, SPEAKERS_FILE = "classes.txt", "speakers.txt"
-ROLES = ("ser", "asr", "aux")
+ROLES = ("ser", "asr", "aux", "pseudo", "unlab")
+ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
+DM_ON = ("unlabelled", "all")
 GENDERS = {"m": 0, "f": 1}
 
 
@@ -111,8 +117,19 @@ class JserSpec(ModelSpec):
                       "gender": 0.0, "speaker": 0.0,  # loss weights; 0 = head not built (emotion is always built)
                       "hidden": 128, "dropout": 0.1},
             "aae": {"enabled": False, "z_dim": 16, "hidden": 128, "recon_weight": 1.0, "adversarial_weight": 0.1,
-                    "class_weight": 0.3},
+                    "class_weight": 0.3,
+                    "unlabelled": True},  # reconstruction and prior matching on every utterance (false: labelled only)
+            "pseudo": {"emotion_weight": 0.5,  # scales the emotion-head and AAE class losses on pseudo labels
+                       "asr_weight": 0.5,  # scales the ASR loss on pseudo transcripts
+                       "confidence_weighting": False},  # also scale each by its utt2emo_conf / utt2text_conf
+            "distribution_matching": {"weight": 0.0,  # symmetric KL between acoustic and lexical emotion posteriors
+                                      "warmup_steps": 0,  # ramp the weight up from 0 over this many updates
+                                      "on": "unlabelled"},  # unlabelled (no true emotion label) or all
         }
+
+    def train_data_options(self, cfg, num_dirs):
+        roles = data_roles(cfg, num_dirs)
+        return {"roles": [ROLE_INDEX[r] for r in roles], "labelled": [r != "unlab" for r in roles]}
 
     def setup(self, cfg, expdir, training):
         expdir = Path(expdir)
@@ -123,6 +140,7 @@ class JserSpec(ModelSpec):
         for role in cfg["data_roles"]:
             if role not in ROLES:
                 raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
+        check_semi_supervised_config(cfg)
         asr = AsrSpec().setup(cfg, expdir, training)
         classes = list(cfg["classes"])
         if not training and (expdir / CLASSES_FILE).is_file():
@@ -132,14 +150,16 @@ class JserSpec(ModelSpec):
         speakers = read_list(expdir / SPEAKERS_FILE) if not training and (expdir / SPEAKERS_FILE).is_file() else None
         return SimpleNamespace(tokenizer=asr.tokenizer, unknown=asr.unknown, expdir=expdir,
                                emotion=EmotionParser(classes, dict(cfg["label_map"])), speaker=SpeakerParser(speakers),
-                               class_counts=None)
+                               class_counts=None, confidences=bool(cfg["pseudo"]["confidence_weighting"]))
 
     def label_parsers(self, resources):
-        from jsertk.data.schema import parse_dims
+        from jsertk.data.schema import parse_confidence, parse_dims
 
         parsers = AsrSpec().label_parsers(resources)
         parsers.update({"utt2emo": resources.emotion, "utt2dim": lambda utt, value: parse_dims(value),
                         "utt2spk": resources.speaker})
+        if resources.confidences:  # read only when they weight the pseudo-label losses
+            parsers.update({name: lambda utt, value: parse_confidence(value) for name in CONFIDENCE_FILES.values()})
         return parsers
 
     def label_report(self, resources):
@@ -148,16 +168,17 @@ class JserSpec(ModelSpec):
     def check_data(self, cfg, resources, train_set) -> None:
         """After the training sets are read: check each set against its role, fix the class and
         speaker lists (saved beside the model) and count the classes."""
-        roles = list(cfg["data_roles"]) or ["ser"] * len(train_set.dirs)
-        if len(roles) != len(train_set.dirs):
-            raise ConfigError(f"config key 'data_roles' has {len(roles)} roles for {len(train_set.dirs)} "
-                              "training data dirs")
+        roles = data_roles(cfg, len(train_set.dirs))
         for set_id, (d, role) in enumerate(zip(train_set.dirs, roles)):
-            need = {"ser": "utt2emo", "asr": "text"}.get(role)
-            if need and not any(v is not None for v, s in zip(train_set.labels[need], train_set.set_ids)
-                                if s == set_id):
-                raise ConfigError(f"{d}: given as {role.upper()} training data (data_roles) but has no {need} "
-                                  f"labels; mark it with another role in 'data_roles' ({', '.join(ROLES)})")
+            has = {name: any(v is not None for v, s in zip(train_set.labels[name], train_set.set_ids) if s == set_id)
+                   for name in ("utt2emo", "text")}
+            need = {"ser": ("utt2emo",), "asr": ("text",), "pseudo": ("utt2emo", "text")}.get(role, ())
+            if need and not any(has[n] for n in need):
+                raise ConfigError(f"{d}: given as {role.upper()} training data (data_roles) but has no "
+                                  f"{' or '.join(need)} labels; mark it with another role in 'data_roles' "
+                                  f"({', '.join(ROLES)})")
+            if role == "pseudo" and resources.confidences:
+                _check_confidences(d, set_id, train_set)
         emo = resources.emotion
         if not emo.fixed:
             remap = emo.freeze()
@@ -191,12 +212,63 @@ class JserSpec(ModelSpec):
         try:
             return JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
                               lexical=dict(cfg["lexical"]), fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
-                              aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior)
+                              aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior,
+                              pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]))
         except ValueError as e:
             raise ConfigError(f"model 'jser': {e}") from None
 
 
 ARCHITECTURE_KEYS = ("encoder", "encoder_conf", "decoder", "decoder_conf")
+
+
+def data_roles(cfg: dict, num_dirs: int) -> list[str]:
+    """The role of each training dir (`data_roles`, default all `ser`)."""
+    roles = list(cfg["data_roles"]) or ["ser"] * num_dirs
+    if len(roles) != num_dirs:
+        raise ConfigError(f"config key 'data_roles' has {len(roles)} roles for {num_dirs} training data dirs")
+    for role in roles:
+        if role not in ROLES:
+            raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
+    return roles
+
+
+def check_semi_supervised_config(cfg: dict) -> None:
+    """The `pseudo`, `distribution_matching` and `aae.unlabelled` keys."""
+    pseudo, dm = cfg["pseudo"], cfg["distribution_matching"]
+    checks = [("pseudo.emotion_weight", _non_negative(pseudo["emotion_weight"]), "a number >= 0"),
+              ("pseudo.asr_weight", _non_negative(pseudo["asr_weight"]), "a number >= 0"),
+              ("pseudo.confidence_weighting", isinstance(pseudo["confidence_weighting"], bool), "true or false"),
+              ("distribution_matching.weight", _non_negative(dm["weight"]), "a number >= 0"),
+              ("distribution_matching.warmup_steps", isinstance(dm["warmup_steps"], int)
+               and not isinstance(dm["warmup_steps"], bool) and dm["warmup_steps"] >= 0, "an integer >= 0"),
+              ("distribution_matching.on", dm["on"] in DM_ON, " or ".join(DM_ON)),
+              ("aae.unlabelled", isinstance(cfg["aae"]["unlabelled"], bool), "true or false")]
+    for key, ok, what in checks:
+        if not ok:
+            section, name = key.split(".")
+            raise ConfigError(f"config key '{key}' must be {what}, got {cfg[section][name]!r}")
+    heads = cfg["heads"]
+    if dm["weight"] > 0 and not (heads["emotion_acoustic"] > 0 and heads["emotion_lexical"] > 0):
+        raise ConfigError(f"config key 'distribution_matching.weight' is {dm['weight']}, which needs both single-view "
+                          "emotion heads: set 'heads.emotion_acoustic' and 'heads.emotion_lexical' above 0 (they are "
+                          f"{heads['emotion_acoustic']} and {heads['emotion_lexical']}), or the weight to 0")
+
+
+def _non_negative(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0
+
+
+CONFIDENCE_FILES = {"utt2emo": "utt2emo_conf", "text": "utt2text_conf"}
+
+
+def _check_confidences(d: Path, set_id: int, train_set) -> None:
+    """With confidence weighting, every pseudo label needs its confidence."""
+    for label, conf in CONFIDENCE_FILES.items():
+        for utt, v, c, s in zip(train_set.utts, train_set.labels[label], train_set.labels[conf], train_set.set_ids):
+            if s == set_id and v is not None and c is None:
+                raise ConfigError(f"{d}: utterance '{utt}' has a pseudo label in '{label}' but no confidence in "
+                                  f"'{conf}', which pseudo.confidence_weighting needs; write {conf} (jsertk "
+                                  "pseudolabel does) or set pseudo.confidence_weighting to false")
 
 
 def adopt_asr_architecture(cfg: dict, init_dir: Path) -> None:

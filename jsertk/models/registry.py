@@ -41,6 +41,10 @@ class ModelSpec(abc.ABC):
         """Warnings about the labels read (e.g. tokens mapped to <unk>), logged once after loading."""
         return []
 
+    def train_data_options(self, cfg: dict, num_dirs: int) -> dict:
+        """Keyword arguments for the training `FeatsDataset` (e.g. per-dir `roles`, `labelled`)."""
+        return {}
+
     def check_data(self, cfg: dict, resources: Any, train_set) -> None:
         """Called once the training sets are read, before the validation sets: check them against the
         config and fix label inventories (e.g. class lists) that come from the training data."""

@@ -23,6 +23,7 @@ TRAINER_DEFAULTS = {
         "min_utt_frames": 10,  # shorter utterances are filtered out (with a count in the log)
         "max_utt_frames": 3000,  # longer utterances are filtered out (with a count in the log)
         "set_weights": [],  # per training data dir: how often each utterance is drawn per epoch (1.0)
+        "balance_classes": False,  # draw emotion-labelled utterances class-balanced each epoch (skewed label sets)
         "label_root": "data",  # labels missing from a feature dir are read from <label_root>/<dir name>/
         "num_workers": 0,  # DataLoader worker processes
         "frame_shift_ms": 10.0,  # for reporting throughput in seconds of audio
@@ -84,6 +85,7 @@ def load_train_config(path: str | os.PathLike | None, overrides: Iterable[str] =
               ("train.keep_nbest", cfg["train"]["keep_nbest"] >= 1, "at least 1"),
               ("train.max_epochs", cfg["train"]["max_epochs"] >= 1, "at least 1"),
               ("data.max_frames_per_batch", cfg["data"]["max_frames_per_batch"] > 0, "positive"),
+              ("data.balance_classes", isinstance(cfg["data"]["balance_classes"], bool), "true or false"),
               ("data.set_weights", all(isinstance(w, (int, float)) and w >= 0 for w in cfg["data"]["set_weights"]),
                "a list of non-negative numbers")]
     for key, ok, what in checks:

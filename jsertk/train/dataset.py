@@ -4,6 +4,10 @@ Each data argument is a directory holding `feats.scp`. A label file (`text`, `ut
 read from that directory, or, if it is not there, from `<label_root>/<dir name>/` (so
 `dump/fbank/train` takes its labels from `data/train`). A label file may cover only some of the
 utterances: the others get `None` and are masked out of that label's loss.
+
+A model may tag each training dir with an integer role (`roles`, e.g. true vs pseudo labels):
+every item then carries its dir's role, and `collate` gives the batch a `role` tensor. A dir
+marked not `labelled` is read without any label file (its utterances are unlabelled speech).
 """
 from __future__ import annotations
 
@@ -56,11 +60,17 @@ class FeatsDataset(torch.utils.data.Dataset):
     """Utterances of one or more feature dirs; item i is {'utt', 'feats' (T, D) float32, 'labels'}."""
 
     def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
-                 label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0):
+                 label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0,
+                 roles: Sequence[int] | None = None, labelled: Sequence[bool] | None = None):
         import kaldiio
 
         self.label_names = list(label_parsers)
         self.dirs = [Path(d) for d in dirs]
+        for name, per_dir in (("roles", roles), ("labelled", labelled)):
+            if per_dir is not None and len(per_dir) != len(self.dirs):
+                raise ValueError(f"{len(per_dir)} {name} for {len(self.dirs)} data dirs")
+        # per utterance, only when the dirs have roles
+        self.roles: list[int] | None = [] if roles is not None else None
         self.utts: list[str] = []
         self.set_ids: list[int] = []
         self.lengths: list[int] = []
@@ -75,7 +85,8 @@ class FeatsDataset(torch.utils.data.Dataset):
                                             "missing")])
             entries = _read_table_checked(scp)
             frames = self._num_frames(d, entries)
-            labels = {n: self._read_labels(d, n, p, label_root) for n, p in label_parsers.items()}
+            read = labelled is None or labelled[set_id]
+            labels = {n: self._read_labels(d, n, p, label_root) if read else {} for n, p in label_parsers.items()}
             for e in entries:
                 if e.key in owner:
                     raise DataDirError([Problem(scp, e.line, f"utterance '{e.key}' also in {owner[e.key]}",
@@ -93,6 +104,8 @@ class FeatsDataset(torch.utils.data.Dataset):
                 self.set_ids.append(set_id)
                 self.lengths.append(n)
                 self.locations.append(e.value)
+                if self.roles is not None:
+                    self.roles.append(int(roles[set_id]))
                 for name in self.label_names:
                     self.labels[name].append(labels[name].get(e.key))
         for name in self.label_names:
@@ -149,15 +162,19 @@ class FeatsDataset(torch.utils.data.Dataset):
             feats = np.asarray(self._load(self.locations[i]), dtype=np.float32)
         except Exception as e:
             raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: {e}") from None
-        return {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
+        item = {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
+        if self.roles is not None:
+            item["role"] = self.roles[i]
+        return item
 
     def drop_shorter_than(self, min_frames: int) -> int:
         """Remove utterances under `min_frames` (counted as too short); returns how many went."""
         keep = [i for i, n in enumerate(self.lengths) if n >= min_frames]
         removed = len(self.lengths) - len(keep)
         if removed:
-            for name in ("utts", "set_ids", "lengths", "locations"):
-                setattr(self, name, [getattr(self, name)[i] for i in keep])
+            for name in ("utts", "set_ids", "lengths", "locations", "roles"):
+                if getattr(self, name) is not None:
+                    setattr(self, name, [getattr(self, name)[i] for i in keep])
             self.labels = {n: [v[i] for i in keep] for n, v in self.labels.items()}
             self.report.too_short += removed
         return removed
@@ -175,7 +192,8 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
     """Pad a list of dataset items into a batch.
 
     feats (B, T, D) zero-padded and feat_lens (B); for each label `name`: `name` (sequences padded
-    with -1, plus `name_lens`; scalars/tuples as tensors with -1/0 fillers) and `name_mask` (B) bool.
+    with -1, plus `name_lens`; scalars/tuples as tensors with -1/0 fillers) and `name_mask` (B) bool;
+    `role` (B) long when the items carry their dir's role.
     """
     lens = torch.tensor([it["feats"].shape[0] for it in items], dtype=torch.long)
     dim = items[0]["feats"].shape[1]
@@ -183,6 +201,8 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
     for k, it in enumerate(items):
         feats[k, : it["feats"].shape[0]] = torch.tensor(it["feats"])
     batch: dict[str, Any] = {"utts": [it["utt"] for it in items], "feats": feats, "feat_lens": lens}
+    if "role" in items[0]:
+        batch["role"] = torch.tensor([it["role"] for it in items], dtype=torch.long)
     for name in label_names:
         values = [it["labels"][name] for it in items]
         batch[f"{name}_mask"] = torch.tensor([v is not None for v in values])

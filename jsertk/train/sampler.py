@@ -5,6 +5,11 @@ every utterance twice, 0.5 = a random half), sorted by length (ties in random or
 batches whose padded size (batch size x longest utterance) stays within `max_frames`; the batch
 order is then shuffled. Everything depends only on (seed, epoch), so a resumed run sees the same
 batches, and `start` skips the batches an interrupted epoch already consumed.
+
+With per-utterance `classes` (a class index, or -1 for no class label), the labelled part of
+each epoch's draw is redrawn class-balanced: as many labelled utterances as before, an equal
+share for every class present (a rare class repeats, a frequent one is subsampled); unlabelled
+utterances are kept as drawn. The epoch size stays the same.
 """
 from __future__ import annotations
 
@@ -28,6 +33,26 @@ def draw_indices(set_ids: Sequence[int], weights: Sequence[float], rng: np.rando
     return np.concatenate(out) if out else np.zeros(0, dtype=int)
 
 
+def balance_classes(indices: np.ndarray, classes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Redraw the class-labelled entries of `indices` so every class gets an equal share of them.
+
+    A class's share is filled with each of its utterances (among those drawn) equally often,
+    plus a random remainder without repetition."""
+    labelled = indices[classes[indices] >= 0]
+    if labelled.size == 0:
+        return indices
+    present = np.unique(classes[labelled])
+    shares = np.full(present.size, labelled.size // present.size)
+    shares[rng.choice(present.size, size=labelled.size % present.size, replace=False)] += 1
+    out = [indices[classes[indices] < 0]]
+    for c, share in zip(present, shares):
+        pool = np.unique(labelled[classes[labelled] == c])
+        whole, rest = divmod(int(share), pool.size)
+        out.extend([pool] * whole)
+        out.append(rng.choice(pool, size=rest, replace=False))
+    return np.concatenate(out)
+
+
 def pack_by_length(indices: np.ndarray, lengths: np.ndarray, max_frames: int, max_batch_size: int = 0
                    ) -> list[list[int]]:
     """Cut indices (sorted by length ascending) into batches with size x max length <= max_frames."""
@@ -48,12 +73,15 @@ def pack_by_length(indices: np.ndarray, lengths: np.ndarray, max_frames: int, ma
 class BucketBatchSampler:
     def __init__(self, lengths: Sequence[int], max_frames: int, *, set_ids: Sequence[int] | None = None,
                  set_weights: Sequence[float] = (), max_batch_size: int = 0, shuffle: bool = True, seed: int = 0,
-                 rank: int = 0, world_size: int = 1):
+                 rank: int = 0, world_size: int = 1, classes: Sequence[int] | None = None):
         if max_frames <= 0:
             raise ValueError(f"the frame budget per batch must be positive, got {max_frames}")
         self.lengths = np.asarray(lengths)
         self.set_ids = np.zeros(len(lengths), dtype=int) if set_ids is None else np.asarray(set_ids)
         self.set_weights = list(set_weights)
+        self.classes = None if classes is None else np.asarray(classes)
+        if self.classes is not None and self.classes.shape != self.lengths.shape:
+            raise ValueError(f"{self.classes.size} class labels for {self.lengths.size} utterances")
         self.max_frames, self.max_batch_size = max_frames, max_batch_size
         self.shuffle, self.seed = shuffle, seed
         self.rank, self.world_size = rank, world_size
@@ -66,6 +94,8 @@ class BucketBatchSampler:
         """Every batch of the epoch, before sharding."""
         rng = np.random.default_rng([self.seed, epoch])
         idx = draw_indices(self.set_ids, self.set_weights, rng)
+        if self.classes is not None:
+            idx = balance_classes(idx, self.classes, rng)
         if self.shuffle:
             idx = idx[rng.permutation(idx.size)]
         idx = idx[np.argsort(self.lengths[idx], kind="stable")]

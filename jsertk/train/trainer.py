@@ -74,7 +74,8 @@ class Trainer:
         parsers = spec.label_parsers(self.resources)
         self.label_names = list(parsers)
         lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"])
-        self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths)
+        self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths,
+                                      **spec.train_data_options(cfg, len(train_dirs)))
         spec.check_data(cfg, self.resources, self.train_set)
         self.valid_set = FeatsDataset(valid_dirs, parsers, label_root=self.dcfg["label_root"], **lengths) \
             if valid_dirs else None
@@ -110,7 +111,7 @@ class Trainer:
         self.sampler = BucketBatchSampler(
             self.train_set.lengths, self.dcfg["max_frames_per_batch"], set_ids=self.train_set.set_ids,
             set_weights=self.dcfg["set_weights"], max_batch_size=self.dcfg["max_batch_size"], seed=cfg["seed"],
-            rank=dist.rank, world_size=dist.world_size)
+            rank=dist.rank, world_size=dist.world_size, classes=self._sampling_classes())
         updates_per_epoch = math.ceil(len(self.sampler.epoch_batches(1)) / self.tcfg["accum_grad"])
         self.optimizer = build_optimizer(self.model.parameters(), cfg["optim"])
         self.scheduler = build_scheduler(self.optimizer, cfg["scheduler"],
@@ -134,6 +135,16 @@ class Trainer:
                             name, data.report.too_short, min_frames)
                 if not len(data):
                     raise ValueError(f"no {name} utterance is long enough for the encoder ({min_frames} frames)")
+
+    def _sampling_classes(self) -> list[int] | None:
+        """Per training utterance its emotion class (-1: none), when the sampler balances classes."""
+        if not self.dcfg["balance_classes"]:
+            return None
+        labels = self.train_set.labels.get("utt2emo")
+        if labels is None or all(v is None for v in labels):
+            raise ConfigError("config key 'data.balance_classes' is true but the training data has no emotion "
+                              f"labels (utt2emo) for model '{self.cfg['model']}' to balance")
+        return [-1 if v is None else int(v) for v in labels]
 
     def _warn_config_changes(self, resume: bool) -> None:
         saved = self.expdir / "config.yaml"
@@ -247,6 +258,9 @@ class Trainer:
             self.scaler.update()
             self.scheduler.step()
             self.step += 1
+            on_step = getattr(self.model, "on_optimizer_step", None)  # a model that schedules by updates
+            if on_step is not None:
+                on_step()
         self.optimizer.zero_grad(set_to_none=True)
 
     def _add_stats(self, sums: dict[str, list[float]], stats: dict) -> None:

@@ -1,0 +1,63 @@
+"""Per-utterance pieces of the joint model's semi-supervised objective.
+
+- ASR losses per utterance (the terms ESPnet's CTC and label-smoothing losses average over the
+  batch), so pseudo transcripts can be weighted one by one.
+- Per-utterance weights for pseudo labels: a fixed weight, optionally times the label's confidence.
+- Cross-modal distribution matching (seed 002): the symmetric KL divergence between the emotion
+  posteriors of the acoustic-only and the lexical-only head, pulling the two views together on
+  speech without a true emotion label; its weight ramps up linearly over the first updates.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+IGNORE_ID = -1
+
+
+def ctc_per_utterance(ctc, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, y_lens: torch.Tensor
+                      ) -> torch.Tensor:
+    """(B,) CTC losses of ESPnet's builtin `CTC` module, before its batch average."""
+    logits = ctc.ctc_lo(F.dropout(enc, p=ctc.dropout_rate, training=ctc.training))
+    log_probs = logits.transpose(0, 1).log_softmax(2).float()
+    targets = torch.cat([ys[k, : int(n)] for k, n in enumerate(y_lens)])
+    loss = F.ctc_loss(log_probs, targets, enc_lens, y_lens, blank=0, reduction="none", zero_infinity=True)
+    return loss.to(enc.dtype)
+
+
+def attention_per_utterance(asr, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, y_lens: torch.Tensor
+                            ) -> tuple[torch.Tensor, int, int]:
+    """((B,) label-smoothed decoder losses as `ASRModel.att_loss` sums them, correct tokens, tokens)."""
+    from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
+
+    ys_in, ys_out = add_sos_eos(ys, asr.sos_eos_id, asr.sos_eos_id, IGNORE_ID)
+    dec_out, _ = asr.decoder(enc, enc_lens, ys_in, y_lens + 1)
+    smooth = asr.att_loss
+    ignore = ys_out == IGNORE_ID
+    with torch.no_grad():
+        true_dist = torch.full_like(dec_out, smooth.smoothing / (smooth.size - 1))
+        true_dist.scatter_(2, ys_out.masked_fill(ignore, 0).unsqueeze(2), smooth.confidence)
+    kl = F.kl_div(torch.log_softmax(dec_out, dim=-1), true_dist, reduction="none")
+    per_utt = kl.masked_fill(ignore.unsqueeze(2), 0).sum((1, 2))
+    keep = ~ignore
+    correct = int(((dec_out.argmax(-1) == ys_out) & keep).sum())
+    return per_utt, correct, int(keep.sum())
+
+
+def pseudo_weights(pseudo: torch.Tensor, weight: float, confidence: torch.Tensor | None) -> torch.Tensor:
+    """(B,) loss weight of each utterance's label: 1 for true labels; `weight` for pseudo labels,
+    times their confidence when `confidence` (B,) is given."""
+    w = torch.ones(pseudo.shape, device=pseudo.device)
+    scale = torch.full_like(w, weight) if confidence is None else weight * confidence.to(w)
+    return torch.where(pseudo, scale, w)
+
+
+def symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor:
+    """(B,) KL(p_a || p_b) + KL(p_b || p_a) between the softmax posteriors; gradients reach both."""
+    log_a, log_b = torch.log_softmax(logits_a.float(), -1), torch.log_softmax(logits_b.float(), -1)
+    return ((log_a.exp() - log_b.exp()) * (log_a - log_b)).sum(-1)
+
+
+def ramp(steps: int, warmup_steps: int) -> float:
+    """Linear ramp from 0 (no update yet) to 1 (after `warmup_steps` updates); 1 without warmup."""
+    return 1.0 if warmup_steps <= 0 else min(1.0, steps / warmup_steps)
