@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -117,10 +118,15 @@ def read_scores(path: Path) -> tuple[list[UttScores], list[str]]:
     return scores, too_short
 
 
-def progress_printer(label: str) -> Callable[[int, int], None]:
+def progress_printer(label: str, every_s: float = 2.0) -> Callable[[int, int], None]:
+    """Prints `label: done/total utterances scored` on stderr at most every `every_s` seconds, and at the end."""
+    last = [0.0]
+
     def report(done: int, total: int) -> None:
-        print(f"\r{label}: {done}/{total} utterances scored", end="\n" if done >= total else "", file=sys.stderr,
-              flush=True)
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every_s:
+            last[0] = now
+            print(f"{label}: {done}/{total} utterances scored", file=sys.stderr, flush=True)
     return report
 
 
