@@ -48,10 +48,12 @@ class JointModel(torch.nn.Module):
             dec_dim = enc_dim if asr.decoder is not None else None
             self.lexical = LexicalBranch(lexical["source"], asr.vocab_size, dec_dim, dim=lexical["dim"],
                                          num_layers=lexical["num_layers"], heads=lexical["heads"],
-                                         dropout=lexical["dropout"])
+                                         dropout=lexical["dropout"], encoder=lexical["encoder"],
+                                         widths=tuple(lexical["widths"]))
             self.lexical_grad_to_asr = lexical["grad_to_asr"]
             self.fusion = Fusion(fusion["type"], enc_dim, self.lexical.output_size, dim=fusion["dim"],
-                                 heads=fusion["heads"], dropout=fusion["dropout"])
+                                 heads=fusion["heads"], dropout=fusion["dropout"],
+                                 lexical_pooling=lexical["pooling"])
             self.acoustic_pool = self.fusion.acoustic_pool
             fused_dim = self.fusion.output_size
         else:
@@ -182,11 +184,10 @@ class JointModel(torch.nn.Module):
 
         role = batch.get("role")  # absent (validation, ASR-only callers): every label is true
         pseudo = role == ROLE_INDEX["pseudo"] if role is not None else torch.zeros_like(feat_lens, dtype=torch.bool)
-        conf = self.pseudo["confidence_weighting"]
-        emo_w = pseudo_weights(pseudo, self.pseudo["emotion_weight"], batch.get("utt2emo_conf") if conf else None)
+        emo_w = pseudo_weights(pseudo, self.pseudo["emotion_weight"], self._confidence(batch, "utt2emo_conf"))
         text_mask = batch["text_mask"]
         if self.asr_weight > 0 and bool(text_mask.any()):
-            text_w = pseudo_weights(pseudo, self.pseudo["asr_weight"], batch.get("utt2text_conf") if conf else None)
+            text_w = pseudo_weights(pseudo, self.pseudo["asr_weight"], self._confidence(batch, "utt2text_conf"))
             add_per_utt("asr", self._asr_losses(rep, batch, stats), text_mask, text_w, pseudo, self.asr_weight)
         inputs = self.head_inputs(rep)
         emo, emo_mask = batch["utt2emo"], batch["utt2emo_mask"]
@@ -226,6 +227,15 @@ class JointModel(torch.nn.Module):
             return {"loss": None, "stats": stats}
         stats["loss"] = (float(total.detach()) * feats.size(0), feats.size(0))
         return {"loss": total, "stats": stats}
+
+    def _confidence(self, batch: dict, name: str) -> torch.Tensor | None:
+        """(B,) pseudo-label confidences when they weight the losses (0 where missing), else None."""
+        if not self.pseudo["confidence_weighting"]:
+            return None
+        conf = batch.get(name)
+        if conf is None or conf.dim() != 1:  # no utterance of the batch has one
+            return torch.zeros(batch["feat_lens"].shape, device=batch["feat_lens"].device)
+        return conf
 
     def _asr_losses(self, rep, batch, stats) -> torch.Tensor:
         """(B,) ASR loss of each utterance (0 where it has no transcript); CTC/attention stats over all."""
