@@ -18,6 +18,9 @@ def decode_asr(
     penalty: float = typer.Option(0.0, help="joint: score bonus per output token."),
     maxlenratio: float = typer.Option(0.0, help="joint: max output length / encoder length (0 = end detection)."),
     max_frames_per_batch: int = typer.Option(20000, help="Padded input frames per encoder batch."),
+    lm: Optional[Path] = typer.Option(None, help="Token n-gram LM (ARPA, `jsertk train-lm`) fused into ctc_beam "
+                                      "or joint decoding (shallow fusion); its tokens must be the model's."),
+    lm_weight: float = typer.Option(0.3, help="Weight of the LM's log-probability (with --lm)."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
 ) -> None:
@@ -30,11 +33,14 @@ def decode_asr(
     from jsertk.infer.load import load_model
     from jsertk.utils.atomic import atomic_open
 
+    if lm is not None and method == "greedy":
+        raise ValueError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
     if threads:
         torch.set_num_threads(threads)
     model, cfg, resources = load_model(model_dir, checkpoint, device)
     outdir = outdir or model_dir / f"decode_{data.name}"
-    opts = DecodeOptions(method, beam_size, ctc_weight, penalty, maxlenratio, max_frames_per_batch)
+    opts = DecodeOptions(method, beam_size, ctc_weight, penalty, maxlenratio, max_frames_per_batch,
+                         str(lm) if lm is not None else None, lm_weight)
     from tqdm import tqdm
 
     from jsertk.data.table import read_entries
@@ -49,6 +55,7 @@ def decode_asr(
     with atomic_open(outdir / "hyp.score") as f:
         f.writelines(f"{h.utt} {h.score:.4f}\n" for h in hyps)
     summary = {"method": method, "beam_size": beam_size, "ctc_weight": ctc_weight, "penalty": penalty,
+               "lm": str(lm) if lm is not None else None, "lm_weight": lm_weight if lm is not None else None,
                "checkpoint": checkpoint, "utterances": len(hyps), "too_short": stats.too_short,
                "audio_seconds": round(stats.audio_seconds, 2), "decode_seconds": round(stats.decode_seconds, 2),
                "rtf": round(stats.rtf, 4), "threads": torch.get_num_threads()}

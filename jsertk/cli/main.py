@@ -18,6 +18,7 @@ from jsertk.cli import score as score_cli
 from jsertk.cli import features as features_cli
 from jsertk.cli import launch as launch_cli
 from jsertk.cli import ser as ser_cli
+from jsertk.cli import lm as lm_cli
 from jsertk.cli import pseudolabel as pseudolabel_cli
 from jsertk.config import ConfigError
 from jsertk.data.problems import DataDirError, format_problems
@@ -37,6 +38,7 @@ score_cli.register(app)
 features_cli.register(app)
 launch_cli.register(app)
 ser_cli.register(app)
+lm_cli.register(app)
 pseudolabel_cli.register(app)
 
 

@@ -29,6 +29,8 @@ class DecodeOptions:
     penalty: float = 0.0  # joint only: bonus per output token
     maxlenratio: float = 0.0  # joint only: 0 = end detection
     max_frames_per_batch: int = 20000
+    lm: str | None = None  # ARPA token n-gram LM for shallow fusion (ctc_beam, joint)
+    lm_weight: float = 0.3
 
 
 @dataclass
@@ -59,11 +61,12 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
 
     if opts.method not in METHODS:
         raise ValueError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
+    lm = load_lm(opts, tokenizer)
     search = None
     if opts.method == "joint":
         from jsertk.infer.joint_beam import build_joint_beam_search
 
-        search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty)
+        search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty, lm, opts.lm_weight)
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
     min_frames = min_input_frames(model)
     sampler = BucketBatchSampler(data.lengths, opts.max_frames_per_batch, shuffle=False)
@@ -77,7 +80,7 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
             continue
         batch = collate([data[i] for i in idx], [])
         t0 = time.perf_counter()
-        hyps = _decode_batch(model, batch, opts, search, device)
+        hyps = _decode_batch(model, batch, opts, search, device, lm)
         stats.decode_seconds += time.perf_counter() - t0
         stats.utterances += len(idx)
         stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
@@ -85,8 +88,20 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
             yield Hyp(utt, tokenizer.decode(ids), ids, score)
 
 
+def load_lm(opts: DecodeOptions, tokenizer):
+    """The LM of `opts` over the tokenizer's ids, or None; greedy decoding cannot use one."""
+    if not opts.lm:
+        return None
+    if opts.method == "greedy":
+        raise ValueError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
+    from jsertk.lm import TokenNgramLM
+
+    return TokenNgramLM(opts.lm, tokenizer.tokens, tokenizer.sos_eos_id)
+
+
 @torch.no_grad()
-def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device) -> list[tuple[list[int], float]]:
+def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device, lm=None
+                  ) -> list[tuple[list[int], float]]:
     enc, enc_lens = model.encode(batch["feats"].to(device), batch["feat_lens"].to(device))
     if opts.method == "joint":
         from jsertk.infer.joint_beam import joint_beam_search
@@ -101,6 +116,7 @@ def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device) -> li
     out = []
     lp = log_probs.float().cpu().numpy()
     for k, n in enumerate(enc_lens.tolist()):
-        nbest = ctc_prefix_beam_search(lp[k, :n], beam=opts.beam_size, blank_id=model.blank_id)
+        nbest = ctc_prefix_beam_search(lp[k, :n], beam=opts.beam_size, blank_id=model.blank_id, lm=lm,
+                                       lm_weight=opts.lm_weight)
         out.append(nbest[0])
     return out

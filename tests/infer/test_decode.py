@@ -102,3 +102,27 @@ def test_short_inputs_get_empty_hypotheses(trained, tmp_path):
     assert res.exit_code == 0, res.output
     assert "1 utterances shorter" in res.output
     assert (tmp_path / "out" / "hyp.text").read_text().splitlines()[1] == "tiny"
+
+
+@pytest.mark.parametrize("method", ["ctc_beam", "joint"])
+def test_decode_with_a_token_ngram_lm(trained, method, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["train-lm", str(trained / "train"), "--tokenizer", str(trained / "exp" / "tokenizer"),
+                              "--order", "4", "--out", str(tmp_path / "lm")])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "dec"
+    res = runner.invoke(app, ["decode-asr", str(trained / "test"), "--model-dir", str(trained / "exp"), "--method",
+                              method, "--beam-size", "4", "--outdir", str(out), "--lm", str(tmp_path / "lm" / "lm.arpa"),
+                              "--lm-weight", "0.4"])
+    assert res.exit_code == 0, res.output
+    info = json.loads((out / "decode.json").read_text())
+    assert info["lm"] == str(tmp_path / "lm" / "lm.arpa") and info["lm_weight"] == 0.4
+    res = runner.invoke(app, ["score-wer", str(trained / "test"), str(out), "--tokenizer", str(trained / "exp" / "tokenizer")])
+    assert json.loads((out / "scores.json").read_text())["wer"] <= 0.5
+
+
+def test_greedy_decoding_refuses_an_lm(trained, tmp_path):
+    res = CliRunner().invoke(app, ["decode-asr", str(trained / "test"), "--model-dir", str(trained / "exp"),
+                                   "--lm", str(tmp_path / "lm.arpa"), "--outdir", str(tmp_path / "out")])
+    assert res.exit_code != 0 and "--lm needs a search" in str(res.exception)
+    assert not (tmp_path / "out").exists()
