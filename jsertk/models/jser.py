@@ -85,7 +85,7 @@ class JointModel(torch.nn.Module):
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(n_cls),
                              persistent=False)
         self.pseudo = {"emotion_weight": 1.0, "asr_weight": 1.0, "confidence_weighting": False, **(pseudo or {})}
-        self.dm = {"weight": 0.0, "warmup_steps": 0, "on": "unlabelled", **(distribution_matching or {})}
+        self.dm = {"weight": 0.0, "warmup_steps": 0, "apply_to": "unlabelled", **(distribution_matching or {})}
         if self.dm["weight"] > 0:
             if not {"emotion_acoustic", "emotion_lexical"} <= set(self.heads):
                 raise ValueError("distribution matching needs the emotion_acoustic and emotion_lexical heads")
@@ -218,7 +218,7 @@ class JointModel(torch.nn.Module):
                 if n:
                     stats[f"acc_{name}"] = (float((head_logits[mask].argmax(-1) == spk[mask, col]).sum()), n)
         if self.dm["weight"] > 0:
-            on = ~true_emo if self.dm["on"] == "unlabelled" else torch.ones_like(true_emo)
+            on = ~true_emo if self.dm["apply_to"] == "unlabelled" else torch.ones_like(true_emo)
             add("dm", symmetric_kl(logits["emotion_acoustic"], logits["emotion_lexical"])[on].sum(), int(on.sum()),
                 self.dm_weight())
         if self.aae is not None:

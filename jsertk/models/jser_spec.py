@@ -26,7 +26,7 @@ from jsertk.utils.atomic import atomic_write_text
 CLASSES_FILE, SPEAKERS_FILE = "classes.txt", "speakers.txt"
 ROLES = ("ser", "asr", "aux", "pseudo", "unlab")
 ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
-DM_ON = ("unlabelled", "all")
+DM_APPLY_TO = ("unlabelled", "all")
 GENDERS = {"m": 0, "f": 1}
 
 
@@ -110,7 +110,11 @@ class JserSpec(ModelSpec):
             "class_weights": False,  # weight the emotion losses by inverse class frequency (skewed label sets)
             "asr_weight": 1.0,  # weight of the CTC/attention loss in the joint objective (0 = SER only)
             "lexical": {"source": "ctc_posteriors",  # ctc_posteriors, decoder_states, hyp_embeddings or none
-                        "dim": 128, "num_layers": 2, "heads": 4, "dropout": 0.1,
+                        "encoder": "transformer",  # transformer or cnn (n-gram filters: learns from little data)
+                        "dim": 128, "num_layers": 2, "heads": 4,  # transformer layers and heads
+                        "widths": [3, 5, 7],  # cnn filter widths in tokens
+                        "pooling": "attentive",  # attentive (mean and std) or max (with cnn: keyword spotting)
+                        "dropout": 0.1,
                         "grad_to_asr": True},  # let SER gradients flow into the ASR branch through the lexical inputs
             "fusion": {"type": "concat", "dim": 256, "heads": 4, "dropout": 0.1},  # concat, cross_attention, gated
             "heads": {"emotion": 1.0, "emotion_acoustic": 0.3, "emotion_lexical": 0.3, "dimensional": 0.5,
@@ -124,7 +128,7 @@ class JserSpec(ModelSpec):
                        "confidence_weighting": False},  # also scale each by its utt2emo_conf / utt2text_conf
             "distribution_matching": {"weight": 0.0,  # symmetric KL between acoustic and lexical emotion posteriors
                                       "warmup_steps": 0,  # ramp the weight up from 0 over this many updates
-                                      "on": "unlabelled"},  # unlabelled (no true emotion label) or all
+                                      "apply_to": "unlabelled"},  # unlabelled (no true emotion label) or all
         }
 
     def train_data_options(self, cfg, num_dirs):
@@ -241,7 +245,7 @@ def check_semi_supervised_config(cfg: dict) -> None:
               ("distribution_matching.weight", _non_negative(dm["weight"]), "a number >= 0"),
               ("distribution_matching.warmup_steps", isinstance(dm["warmup_steps"], int)
                and not isinstance(dm["warmup_steps"], bool) and dm["warmup_steps"] >= 0, "an integer >= 0"),
-              ("distribution_matching.on", dm["on"] in DM_ON, " or ".join(DM_ON)),
+              ("distribution_matching.apply_to", dm["apply_to"] in DM_APPLY_TO, " or ".join(DM_APPLY_TO)),
               ("aae.unlabelled", isinstance(cfg["aae"]["unlabelled"], bool), "true or false")]
     for key, ok, what in checks:
         if not ok:

@@ -81,21 +81,57 @@ class TextEncoder(torch.nn.Module):
         return self.norm(h)
 
 
+class ConvTextEncoder(torch.nn.Module):
+    """Parallel 1-D convolutions over the token vectors (B, L, input_dim) -> (B, L, dim * len(widths)).
+
+    Each filter is an n-gram detector over `widths` tokens; max-pooled over positions (lexical
+    pooling `max`) they act as keyword spotters. With character tokens and a few hundred
+    emotion-labelled utterances they learn the emotion words where a Transformer encoder stays
+    near chance (docs/models.md has the comparison).
+    """
+
+    def __init__(self, input_dim: int, dim: int = 128, widths: tuple[int, ...] = (3, 5, 7), dropout: float = 0.1):
+        super().__init__()
+        if not widths or any(int(w) < 1 for w in widths):
+            raise ValueError(f"lexical widths must be positive integers, got {list(widths)}")
+        self.input = torch.nn.Linear(input_dim, dim)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.convs = torch.nn.ModuleList(torch.nn.Conv1d(dim, dim, int(w), padding=int(w) // 2) for w in widths)
+        self.widths = [int(w) for w in widths]
+        self.output_size = dim * len(widths)
+
+    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        mask = length_mask(lens, x.size(1)).unsqueeze(-1).to(x.dtype)
+        h = (self.dropout(self.input(x)) * mask).transpose(1, 2)  # (B, dim, L); padding zeroed like the edges
+        # an even width pads one step more than it consumes: cut back to L positions
+        out = torch.cat([torch.relu(conv(h))[..., : x.size(1)] for conv in self.convs], dim=1).transpose(1, 2)
+        return out * mask
+
+
+LEXICAL_ENCODERS = ("transformer", "cnn")
+
+
 class LexicalBranch(torch.nn.Module):
-    """Turns one of the ASR branch's outputs into text-encoded token vectors (B, L, dim)."""
+    """Turns one of the ASR branch's outputs into text-encoded token vectors (B, L, output_size)."""
 
     def __init__(self, source: str, vocab_size: int, decoder_dim: int | None = None, dim: int = 128,
-                 num_layers: int = 2, heads: int = 4, dropout: float = 0.1, embed_dim: int = 64):
+                 num_layers: int = 2, heads: int = 4, dropout: float = 0.1, embed_dim: int = 64,
+                 encoder: str = "transformer", widths: tuple[int, ...] = (3, 5, 7)):
         super().__init__()
         if source not in LEXICAL_SOURCES:
             raise ValueError(f"lexical source must be one of {LEXICAL_SOURCES}, got '{source}'")
+        if encoder not in LEXICAL_ENCODERS:
+            raise ValueError(f"lexical encoder must be one of {LEXICAL_ENCODERS}, got '{encoder}'")
         if source == "decoder_states" and decoder_dim is None:
             raise ValueError("lexical source 'decoder_states' needs an attention decoder in the ASR branch")
         self.source = source
         self.embed = torch.nn.Embedding(vocab_size, embed_dim) if source == "hyp_embeddings" else None
         input_dim = {"ctc_posteriors": vocab_size, "decoder_states": decoder_dim, "hyp_embeddings": embed_dim}[source]
-        self.encoder = TextEncoder(input_dim, dim, num_layers, heads, dropout)
-        self.output_size = dim
+        if encoder == "cnn":
+            self.encoder = ConvTextEncoder(input_dim, dim, tuple(widths), dropout)
+        else:
+            self.encoder = TextEncoder(input_dim, dim, num_layers, heads, dropout)
+        self.output_size = self.encoder.output_size
 
     def forward(self, inputs: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         """`inputs`: posteriors (B, L, V) or decoder states (B, L, D) or token ids (B, L)."""

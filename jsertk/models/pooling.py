@@ -33,3 +33,16 @@ class AttentiveStatsPooling(torch.nn.Module):
         mean = (w * x).sum(1)
         var = (w * (x - mean.unsqueeze(1)) ** 2).sum(1)
         return torch.cat([mean, var.clamp(min=1e-6).sqrt()], dim=-1)
+
+
+class MaxPooling(torch.nn.Module):
+    """The maximum over time of every dimension (output dim): keeps the strongest detection of
+    each filter wherever it occurs (keyword spotting over a token sequence)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.output_size = dim
+
+    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        masked = x.masked_fill(~length_mask(lens, x.size(1)).unsqueeze(-1), float("-inf"))
+        return masked.max(dim=1).values

@@ -44,9 +44,12 @@ def _batch(data, idx):
 
 @pytest.mark.parametrize("source,fusion", [("ctc_posteriors", "concat"), ("decoder_states", "concat"),
                                            ("hyp_embeddings", "concat"), ("ctc_posteriors", "cross_attention"),
-                                           ("hyp_embeddings", "gated")])
+                                           ("hyp_embeddings", "gated"), ("ctc_posteriors+cnn", "gated"),
+                                           ("decoder_states+cnn", "cross_attention")])
 def test_each_lexical_source_and_fusion_type_trains(dirs, tmp_path, source, fusion):
-    model, data, _ = _build(dirs, tmp_path, lexical={"source": source}, fusion={"type": fusion},
+    source, _, encoder = source.partition("+")
+    lexical = {"source": source, **({"encoder": "cnn", "pooling": "max"} if encoder else {})}
+    model, data, _ = _build(dirs, tmp_path, lexical=lexical, fusion={"type": fusion},
                             heads={"gender": 0.3, "speaker": 0.3}, aae={"enabled": True}, **DECODER)
     batch = _batch(data, range(6))
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)

@@ -8,7 +8,7 @@ from jsertk.models.aae import AdversarialAutoencoder
 from jsertk.models.fusion import FUSION_TYPES, Fusion
 from jsertk.models.heads import ccc_loss, masked_cross_entropy
 from jsertk.models.lexical import LEXICAL_SOURCES, LexicalBranch, collapse_ctc_spikes
-from jsertk.models.pooling import AttentiveStatsPooling, masked_mean
+from jsertk.models.pooling import AttentiveStatsPooling, MaxPooling, masked_mean
 
 
 def one_hot_frames(labels, vocab=5):
@@ -121,3 +121,26 @@ def test_aae_adversarial_gradients_reach_only_their_side():
     out["disc"].backward()
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in aae.encoder.parameters())
     assert any(p.grad is not None for p in aae.disc_y.parameters())
+
+
+def test_cnn_lexical_encoder_ignores_padding_and_max_pooling_finds_a_keyword():
+    torch.manual_seed(0)
+    branch = LexicalBranch("ctc_posteriors", vocab_size=11, dim=8, encoder="cnn", widths=(3, 4)).eval()
+    x = torch.rand(2, 7, 11)
+    lens = torch.tensor([7, 4])
+    out = branch(x, lens)
+    assert out.shape == (2, 7, 16) and bool((out[1, 4:] == 0).all())
+    x2 = x.clone()
+    x2[1, 4:] = 50.0  # padding content must not reach the real positions' pooled value
+    pool = MaxPooling(16)
+    assert torch.allclose(pool(branch(x2, lens), lens)[1], pool(out, lens)[1])
+    seq = torch.zeros(1, 5, 3)
+    seq[0, 3, 2] = 4.0  # the "keyword" sits at position 3 of 5
+    assert pool(seq, torch.tensor([5])).tolist() == [[0.0, 0.0, 4.0]]
+    with pytest.raises(ValueError, match="lexical encoder"):
+        LexicalBranch("ctc_posteriors", vocab_size=11, encoder="lstm")
+
+
+def test_fusion_rejects_an_unknown_lexical_pooling():
+    with pytest.raises(ValueError, match="lexical pooling"):
+        Fusion("concat", acoustic_dim=16, lexical_dim=8, lexical_pooling="median")
