@@ -163,7 +163,7 @@ def test_distribution_matching_is_a_symmetric_kl_with_gradients_in_both_heads(di
     out["loss"].backward()
     for head in ("emotion_acoustic", "emotion_lexical"):
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.heads[head].parameters()), head
-    # utterances with a true emotion label are left out (on: unlabelled) ...
+    # utterances with a true emotion label are left out (apply_to: unlabelled) ...
     assert "loss_dm" not in model(_batch(data, _of_set(data, 0)[:4]))["stats"]
     # ... and the loss is zero when both views give the same posteriors
     with torch.no_grad():
@@ -175,7 +175,7 @@ def test_distribution_matching_is_a_symmetric_kl_with_gradients_in_both_heads(di
 
 
 def test_distribution_matching_on_all_utterances(dirs, tmp_path):
-    model, data = _build(dirs, tmp_path, distribution_matching={"weight": 1.0, "on": "all"}, **DM)
+    model, data = _build(dirs, tmp_path, distribution_matching={"weight": 1.0, "apply_to": "all"}, **DM)
     assert model(_batch(data, range(4)))["stats"]["loss_dm"][1] == 4
 
 
@@ -207,8 +207,8 @@ def test_distribution_matching_needs_both_single_view_heads(dirs, tmp_path):
     with pytest.raises(ConfigError, match=r"'distribution_matching.weight' is 0.5.*'heads.emotion_acoustic' and "
                                           r"'heads.emotion_lexical'.*0.3 and 0.0"):
         _build(dirs, tmp_path, distribution_matching={"weight": 0.5}, heads={"emotion_lexical": 0.0})
-    with pytest.raises(ConfigError, match="'distribution_matching.on' must be unlabelled or all"):
-        _build(dirs, tmp_path, distribution_matching={"on": "some"})
+    with pytest.raises(ConfigError, match="'distribution_matching.apply_to' must be unlabelled or all"):
+        _build(dirs, tmp_path, distribution_matching={"apply_to": "some"})
 
 
 @pytest.mark.parametrize("unlabelled", [True, False])
@@ -242,3 +242,16 @@ def test_aae_class_loss_on_pseudo_labels_is_weighted(dirs, tmp_path):
     pseudo = model({**batch, "role": torch.full((6,), ROLE_INDEX["pseudo"])})
     assert pseudo["stats"]["loss_aae_class_pseudo"] == pytest.approx(true["stats"]["loss_aae_class"], rel=1e-5)
     assert float(pseudo["loss"].detach()) == pytest.approx(0.25 * float(true["loss"].detach()), rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["train_jser", "train_jser_ssl"])
+def test_recipe_configs_load(name):
+    from pathlib import Path
+
+    from jsertk.models.jser_spec import check_semi_supervised_config
+
+    cfg = load_train_config(Path(__file__).parents[2] / "egs" / "synth_emo" / "jser1" / "conf" / f"{name}.yaml")
+    check_semi_supervised_config(cfg)
+    if name == "train_jser_ssl":
+        assert cfg["data_roles"] == ["ser", "asr", "pseudo"] and len(cfg["data"]["set_weights"]) == 3
+        assert cfg["distribution_matching"]["weight"] > 0 and cfg["aae"]["enabled"]
