@@ -201,8 +201,8 @@ def format_summary(summary: dict) -> str:
         acc_a = ref["all"]["per_class"][cls]["accuracy"] if ref else None
         lines.append(f"| {cls} | {c['kept_emotion_per_class'][cls]} | {_num(conf['emotion_per_class'][cls])} | "
                      f"{_pct(acc_k)} | {_pct(acc_a)} |")
-    lines.append(f"| all | {c['kept_emotion']} | {_num(conf['emotion_kept'])}"
-                 f" | {_pct(ref['kept']['accuracy']) if ref else '-'} | {_pct(ref['all']['accuracy']) if ref else '-'} |")
+    acc_k, acc_a = (ref["kept"]["accuracy"], ref["all"]["accuracy"]) if ref else (None, None)
+    lines.append(f"| all | {c['kept_emotion']} | {_num(conf['emotion_kept'])} | {_pct(acc_k)} | {_pct(acc_a)} |")
     lines += ["", f"transcripts kept: {c['kept_transcripts']} of {c['scored']} ({c['empty_transcripts']} empty), "
               f"mean confidence {_num(conf['transcripts_kept'])}"]
     rt = summary.get("reference_text")

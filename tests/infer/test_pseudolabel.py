@@ -70,7 +70,8 @@ def test_max_per_class_keeps_the_most_confident():
 
 
 def test_balance_caps_at_the_rarest_class_that_kept_any():
-    scores = ([_s(f"a{i}", _p(0, 0.4 + 0.1 * i)) for i in range(4)] + [_s(f"h{i}", _p(1, 0.5 + 0.1 * i)) for i in range(2)])
+    scores = ([_s(f"a{i}", _p(0, 0.4 + 0.1 * i)) for i in range(4)]
+              + [_s(f"h{i}", _p(1, 0.5 + 0.1 * i)) for i in range(2)])
     sel = select(scores, CLASSES, SelectOptions(agreement="any", balance=True))  # sad kept none: not the rarest
     assert set(sel.emotion) == {"a3", "a2", "h0", "h1"}
     sel = select(scores, CLASSES, SelectOptions(agreement="any", balance=True, max_per_class=1))

@@ -3,7 +3,7 @@
 
 Data: the synthetic 80-dim features of bench_asr.py that spell their transcripts (1.5-10 s per
 utterance), with emotion labels cycling over 4 classes. A small jser model (2-block 144-dim
-conformer + CTC, the recipe's lexical branch, fusion and heads) is trained here for a few epochs
+conformer + CTC, a 128-dim lexical branch, concat fusion and heads) is trained here for a few epochs
 so that its CTC 1-best is not empty (the lexical branch's work grows with the hypothesis), then a
 separate set of unlabelled utterances is pseudo-labelled:
 
@@ -13,7 +13,7 @@ separate set of unlabelled utterances is pseudo-labelled:
 
 Writes the `pseudolabel` section of docs/benchmarks.md.
 
-    tools/venv/bin/python tools/bench/bench_pseudolabel.py [--utts 120] [--train-utts 80] [--epochs 4] [--no-write]
+    tools/venv/bin/python tools/bench/bench_pseudolabel.py [--utts 120] [--train-utts 80] [--epochs 6] [--no-write]
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--utts", type=int, default=120, help="unlabelled utterances to pseudo-label")
     p.add_argument("--train-utts", type=int, default=80, help="utterances to train the small model on")
-    p.add_argument("--epochs", type=int, default=4, help="training epochs (the 1-best is empty after too few)")
+    p.add_argument("--epochs", type=int, default=6, help="training epochs (the 1-best is empty after too few)")
     p.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = p.parse_args()
     t_start = time.perf_counter()
