@@ -143,6 +143,9 @@ class _FixedScorer:
         row = self.table[min(ys.shape[1] - 1, len(self.table) - 1)]
         return row.expand(ys.shape[0], -1).clone(), [None] * ys.shape[0]
 
+    def score(self, y, state, x):
+        return self.table[min(len(y) - 1, len(self.table) - 1)].clone(), None
+
 
 def _tie_table() -> list[list[float]]:
     """Step 0: 'k' just ahead of 'c'; then 'a', 't', end. The acoustics alone say "kat"."""
@@ -156,9 +159,11 @@ def _tie_table() -> list[list[float]]:
     return rows
 
 
+@pytest.mark.parametrize("batch", [True, False])
 @pytest.mark.parametrize("with_lm, expected", [(False, "k a t"), (True, "c a t")])
-def test_lm_flips_a_near_tie_in_espnet_batch_beam_search(tmp_path, with_lm, expected):
+def test_lm_flips_a_near_tie_in_espnet_beam_search(tmp_path, with_lm, expected, batch):
     from espnet.nets.batch_beam_search import BatchBeamSearch
+    from espnet.nets.beam_search import BeamSearch
     from espnet.nets.scorer_interface import BatchScorerInterface
 
     from jsertk.lm.espnet_scorer import NgramScorer
@@ -171,7 +176,7 @@ def test_lm_flips_a_near_tie_in_espnet_batch_beam_search(tmp_path, with_lm, expe
     if with_lm:
         scorers["lm"] = NgramScorer(lm_from(["c a t", "c a t a", "t a c", "a c t"], 3, tmp_path))
         weights["lm"] = 0.5
-    search = BatchBeamSearch(scorers=scorers, weights=weights, beam_size=3, vocab_size=len(TOKENS), sos=EOS_ID,
+    search = (BatchBeamSearch if batch else BeamSearch)(scorers=scorers, weights=weights, beam_size=3, vocab_size=len(TOKENS), sos=EOS_ID,
                              eos=EOS_ID, token_list=TOKENS, pre_beam_score_key="full")
     best = search(x=torch.zeros(8, 2), maxlenratio=0.0)[0]
     assert " ".join(TOKENS[i] for i in best.yseq.tolist()[1:-1]) == expected
