@@ -51,10 +51,10 @@ def pseudolabel(
     LABELS_FROM, feats.scp and utt2num_frames from DATA, utt2emo, utt2emo_conf, text, utt2text_conf
     and pseudolabel.json (options, counts, confidences, and accuracy/WER against the reference
     when LABELS_FROM/.ref exists). See docs/semi-supervised.md."""
-    from jsertk.infer.pseudolabel import (SelectOptions, format_summary, select, summarize, warn_empty_classes,
-                                          write_pseudolabels)
-    from jsertk.infer.pseudolabel_score import (PseudoLabelError, check_feature_dir, load_jser, progress_printer,
-                                                score_dir, score_parallel)
+    from jsertk.infer.pseudolabel import (SelectOptions, check_heads, format_summary, select, summarize,
+                                          warn_empty_classes, write_pseudolabels)
+    from jsertk.infer.pseudolabel_score import (PseudoLabelError, check_feature_dir, emotion_heads_of, load_jser,
+                                                progress_printer, score_dir, score_parallel)
     from jsertk.models.jser_spec import read_list
 
     opts = SelectOptions(threshold, agreement, max_per_class, balance, text_threshold)
@@ -70,6 +70,9 @@ def pseudolabel(
         raise PseudoLabelError(f"{labels_from / 'utt2spk'}: not found; give the data dir of these utterances with "
                                "--labels-from")
     ref = ref or labels_from / ".ref"
+    heads = emotion_heads_of(model)
+    if heads is not None:  # before scoring; the scores are checked again after it
+        check_heads(heads, agreement, f"heads in {model / 'config.yaml'}")
     classes = read_list(model / "classes.txt")
     tokenizer = None
     if nj == 1:

@@ -67,16 +67,21 @@ def _agrees(s: UttScores, agreement: str) -> bool:
     return any(single) if agreement == "fused-with-either" else all(single)
 
 
+def check_heads(available, agreement: str, where: str) -> None:
+    """The emotion heads `agreement` reads are among `available` (head names); `where` names their source."""
+    need = (FUSED,) if agreement == "any" else (FUSED, ACOUSTIC, LEXICAL)
+    missing = [v for v in need if v not in available]
+    if missing:
+        raise PseudoLabelError(
+            f"--agreement {agreement} needs the emotion heads {', '.join(need)}; the model has no "
+            f"{' / '.join(repr(m) for m in missing)} head ({where}): use --agreement any, or a model trained with "
+            "those heads (heads.emotion_acoustic / heads.emotion_lexical > 0)")
+
+
 def check_views(scores: list[UttScores], agreement: str) -> None:
     """The heads `agreement` reads exist in every utterance's scores."""
-    need = (FUSED,) if agreement == "any" else (FUSED, ACOUSTIC, LEXICAL)
     for s in scores:
-        missing = [v for v in need if v not in s.views]
-        if missing:
-            raise PseudoLabelError(
-                f"--agreement {agreement} needs the emotion heads {', '.join(need)}; the model has no "
-                f"{' / '.join(repr(m) for m in missing)} head (utterance '{s.utt}'): use --agreement any, or a model "
-                "trained with those heads (heads.emotion_acoustic / heads.emotion_lexical > 0)")
+        check_heads(s.views, agreement, f"utterance '{s.utt}'")
 
 
 def select(scores: list[UttScores], classes: list[str], opts: SelectOptions) -> Selection:

@@ -62,6 +62,19 @@ def load_jser(model_dir: Path, checkpoint: str, device: str):
     return model, resources.tokenizer
 
 
+def emotion_heads_of(model_dir: Path) -> set[str] | None:
+    """The emotion heads a jser experiment's config.yaml builds (None when it cannot be read); lets a
+    run stop before scoring when the agreement asks for a head the model lacks."""
+    import yaml
+
+    try:
+        cfg = yaml.safe_load((Path(model_dir) / "config.yaml").read_text(encoding="utf-8"))
+        heads = cfg["heads"]
+        return {FUSED} | {v for v in (ACOUSTIC, LEXICAL) if float(heads.get(v, 0)) > 0}
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def score_dir(model, tokenizer, data: Path, max_frames_per_batch: int = 20000, device: str = "cpu",
               progress: Callable[[int, int], None] | None = None) -> tuple[list[UttScores], list[str]]:
     """(scores sorted by utterance, utterances too short for the encoder) of a feature dir."""

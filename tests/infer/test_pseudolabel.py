@@ -240,3 +240,24 @@ def test_missing_features_or_class_list_is_a_clear_error(exp, tmp_path):
                exp / "data" / "unlab", "--out", tmp_path / "o")
     assert res.exit_code != 0 and "classes.txt" in str(res.exception)
     assert not (tmp_path / "o").exists()
+
+
+def test_model_without_single_view_heads_supports_only_agreement_any(exp, tmp_path):
+    from asr_helpers import make_tokenizer
+
+    from jsertk.train import run_training
+
+    train = make_ser_dir(tmp_path / "train")
+    cfg = write_jser_config(tmp_path / "c.yaml", make_tokenizer(tmp_path / "tok"), None,
+                            heads={"emotion_acoustic": 0, "emotion_lexical": 0})
+    run_training(cfg, [train], [train], tmp_path / "fused_only")
+    args = ["pseudolabel", "--model", tmp_path / "fused_only", "--data", exp / "dump" / "fbank" / "unlab",
+            "--labels-from", exp / "data" / "unlab", "--out", tmp_path / "o"]
+    for mode in ("fused-with-either", "all"):
+        res = _run(*args, "--agreement", mode)
+        assert res.exit_code != 0 and "'emotion_acoustic' / 'emotion_lexical' head" in str(res.exception)
+        assert not (tmp_path / "o").exists()
+    res = _run(*args, "--agreement", "any")
+    assert res.exit_code == 0, res.output
+    assert len(_table(tmp_path / "o" / "utt2emo")) == 10  # every scored utterance, no selection asked
+    assert validate(tmp_path / "o", check_audio=False) == []
