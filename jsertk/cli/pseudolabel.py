@@ -91,7 +91,8 @@ def pseudolabel(
     normalize = _ref_normalizer(model, tokenizer) if (ref / "text").is_file() else None
     summary = summarize(sel, classes, opts, too_short, ref if ref.is_dir() else None, normalize,
                         extra={"model": str(model), "checkpoint": checkpoint, "data": str(data),
-                               "labels_from": str(labels_from), "nj": nj})
+                               "labels_from": str(labels_from), "ref": str(ref), "nj": nj, "backend": backend,
+                               "max_frames_per_batch": max_frames_per_batch, "device": device, "threads": threads})
     write_pseudolabels(out, data, labels_from, sel, summary)
     warn_empty_classes(summary)
     if too_short:
