@@ -204,7 +204,8 @@ class JserSpec(ModelSpec):
         from jsertk.models.jser import JointModel
 
         asr = AsrSpec().build(cfg, resources, input_dim, training)
-        if training and cfg["init"]:
+        init_from_joint = training and cfg["init"] and init_model_type(Path(cfg["init"])) == "jser"
+        if training and cfg["init"] and not init_from_joint:
             load_asr_init(asr, Path(cfg["init"]))
         classes = list(resources.emotion.index)
         weights, prior = None, None
@@ -214,12 +215,15 @@ class JserSpec(ModelSpec):
             if cfg["class_weights"]:
                 weights = counts.sum() / (len(counts) * counts.clamp(min=1))
         try:
-            return JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
-                              lexical=dict(cfg["lexical"]), fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
-                              aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior,
-                              pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]))
+            model = JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
+                               lexical=dict(cfg["lexical"]), fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
+                               aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior,
+                               pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]))
         except ValueError as e:
             raise ConfigError(f"model 'jser': {e}") from None
+        if init_from_joint:
+            load_joint_init(model, Path(cfg["init"]))
+        return model
 
 
 ARCHITECTURE_KEYS = ("encoder", "encoder_conf", "decoder", "decoder_conf")
@@ -294,6 +298,41 @@ def adopt_asr_architecture(cfg: dict, init_dir: Path) -> None:
             cfg[key] = asr_cfg[key]
     if not cfg["tokenizer"]:
         cfg["tokenizer"] = str(init_dir / "tokenizer")
+
+
+def init_model_type(init_dir: Path) -> str:
+    """The `model` of the experiment that `init` names (asr or jser)."""
+    import yaml
+
+    path = init_dir / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"config key 'init': {path} not found; 'init' must be an experiment dir of `jsertk train`")
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("model", "asr")
+
+
+def load_joint_init(model, init_dir: Path) -> None:
+    """Start from a trained joint model (e.g. the teacher of a semi-supervised round): every tensor
+    whose name and shape it shares with this model is copied; parts it lacks (an AAE the teacher was
+    trained without) start fresh. The ASR branch and the emotion heads must fit."""
+    import logging
+
+    from jsertk.train import checkpoint as ckpt
+
+    state = ckpt.load(init_dir / "model.pth")
+    if "model" in state and "optimizer" in state:
+        state = state["model"]
+    own = model.state_dict()
+    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
+             if k in own and state[k].shape != own[k].shape]
+    if wrong:
+        raise ConfigError(f"config key 'init': {init_dir}/model.pth does not fit this model (same tokenizer, "
+                          f"encoder, lexical and fusion sections and class list needed): {'; '.join(wrong[:5])}")
+    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    fresh = sorted({k.split(".")[0] + ("." + k.split(".")[1] if k.startswith("heads.") else "")
+                    for k in own if k not in state})
+    logging.getLogger("jsertk.train").info(
+        "initialised %d of %d tensors from %s/model.pth%s", sum(k in own for k in state), len(own), init_dir,
+        f"; fresh: {', '.join(fresh)}" if fresh else "")
 
 
 def load_asr_init(asr, init_dir: Path) -> None:

@@ -143,3 +143,22 @@ def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
     assert len(best) == 1 and 0.0 <= best[0][1] <= 1.0
     assert (root / "jser_exp" / "tokenizer" / "tokens.txt").is_file()
     assert (root / "jser_exp" / "classes.txt").read_text().split() == sorted(EMOTIONS)
+
+    # a student of a semi-supervised round can start from that joint model: shared tensors copied,
+    # parts the teacher lacks start fresh; a class list that does not fit is an error
+    student_cfg = write_jser_config(root / "student.yaml", None, None, init=str(root / "jser_exp"),
+                                    heads={"gender": 0.2, "speaker": 0.2}, aae={"enabled": False},
+                                    distribution_matching={"weight": 0.1}, model_conf=DECODER["model_conf"])
+    loaded = load_train_config(student_cfg, [f"classes=[{', '.join(sorted(EMOTIONS))}]"])
+    res = spec.setup(loaded, root / "student", training=True)
+    (root / "student" / "speakers.txt").write_text((root / "jser_exp" / "speakers.txt").read_text())
+    res.speaker.index = {s: i for i, s in enumerate((root / "jser_exp" / "speakers.txt").read_text().split())}
+    student = spec.build(loaded, res, 20, training=True)
+    teacher = torch.load(root / "jser_exp" / "model.pth", weights_only=True)
+    shared = [k for k in student.state_dict() if k in teacher]
+    assert any(k.startswith("lexical.") for k in shared) and any(k.startswith("heads.emotion.") for k in shared)
+    for k in shared:
+        assert torch.equal(student.state_dict()[k], teacher[k]), k
+    bad = load_train_config(student_cfg, ["classes=[angry, happy]"])
+    with pytest.raises(ConfigError, match="does not fit this model"):
+        spec.build(bad, spec.setup(bad, root / "student_bad", training=True), 20, training=True)
