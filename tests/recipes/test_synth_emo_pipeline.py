@@ -21,7 +21,9 @@ def pipeline(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     args = ["./run.sh", "--nj", "2", "--datadir", str(root / "data"), "--dumpdir", str(root / "dump"),
             "--expdir", str(root / "exp"), "--local-data-opts", "--size tiny", "--token-type", "char",
-            "--asr-args", TINY_ASR, "--jser-args", TINY_JSER]
+            "--asr-args", TINY_ASR, "--jser-args", TINY_JSER,
+            # joint search with the stage-2 LM, kept short: an untrained decoder rarely ends a hypothesis
+            "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.6"]
     env = {**os.environ, "cmd_backend": "local"}
     first = subprocess.run(args, cwd=RECIPE, env=env, capture_output=True, text=True, timeout=900)
     return root, args, env, first
@@ -39,6 +41,8 @@ def test_every_stage_writes_its_outputs(pipeline):
     assert (root / "exp" / "jser_jser" / "decode_test" / "confusion.png").is_file()
     assert (root / "exp" / "jser_jser" / "packed").is_dir()
     assert "results test: ASR WER" in first.stderr
+    decode_info = json.loads((root / "exp" / "asr_asr" / "decode_test" / "decode.json").read_text())
+    assert decode_info["lm"] == str(root / "exp" / "lm_char_o8" / "lm.arpa") and decode_info["lm_weight"] == 0.7
 
 
 def test_rerun_skips_finished_stages(pipeline):
@@ -47,6 +51,6 @@ def test_rerun_skips_finished_stages(pipeline):
     again = subprocess.run(args[:1] + ["--stop-stage", "4"] + args[1:], cwd=RECIPE, env=env, capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    for stage in ("stage 0: data ready", "stage 2: tokenizer", "stage 3: ", "stage 4: "):
+    for stage in ("stage 0: data ready", "stage 2: tokenizer", "stage 2: LM", "stage 3: ", "stage 4: "):
         assert any(stage in line and "skipped" in line for line in again.stderr.splitlines()), stage
     assert "training" not in again.stderr

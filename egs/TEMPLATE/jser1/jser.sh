@@ -14,7 +14,8 @@ Stages:
      jsertk data validate on every set
   1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), global CMVN stats
      from the training sets; optional speed perturbation of the training sets
-  2  tokenizer (sentencepiece) from the transcripts of the training sets
+  2  tokenizer (sentencepiece) from the transcripts of the training sets; with --use-lm, a token
+     n-gram LM (jsertk train-lm) on the same transcripts -> <expdir>/lm_<token type><nbpe>_o<order>
   3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets
   4  joint ASR-SER fine-tuning initialised from stage 3 (jsertk train --config \$jser_config)
   6  decoding and scoring of every test set: ASR WER (stage 3 model), emotion UA/WA/F1,
@@ -43,6 +44,9 @@ jser_config=conf/train_jser.yaml  # joint ASR-SER config (stage 4)
 jser_tag=                 # joint experiment name exp/jser_<tag> (empty: the config's file name)
 jser_args=                # more jsertk train options for stage 4
 asr_decode_opts=          # jsertk decode-asr options for stage 6, e.g. "--method joint --beam-size 10"
+use_lm=true               # train a token n-gram LM in stage 2 and fuse it into stage 6's ctc_beam/joint decoding
+lm_order=6                # n-gram order of that LM, in tokens
+lm_weight=0.3             # stage 6: weight of the LM's log-probability (decode-asr --lm-weight)
 expdir=exp                # experiments: <expdir>/asr_<tag>, <expdir>/jser_<tag>
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
@@ -132,6 +136,7 @@ token_dir=${datadir}/token_list/${token_type}${nbpe}
 [ "${token_type}" = char ] && token_dir=${datadir}/token_list/char
 asr_exp=${expdir}/asr_${asr_tag:-$(basename "${asr_config}" .yaml | sed 's/^train_//')}
 jser_exp=${expdir}/jser_${jser_tag:-$(basename "${jser_config}" .yaml | sed 's/^train_//')}
+lm_dir=${expdir}/lm_${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")_o${lm_order}
 feats() { echo "${dumpdir}/fbank/$1"; }
 train_feats() { echo "${dumpdir}/fbank/$1${sp_suffix}"; }
 
@@ -145,6 +150,19 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     jsertk train-tokenizer $(for s in ${train_sets}; do echo "${datadir}/${s}"; done) \
       --outdir "${token_dir}" --model-type "${token_type}" --vocab-size "${nbpe}"
     mark_done "${token_dir}/.done.stage2" "${settings}"
+  fi
+  if [ "${use_lm}" = true ]; then
+    # Training transcripts only: dev and test text never reach the LM.
+    settings="jsertk train-lm ${train_sets} --tokenizer ${token_dir} --order ${lm_order} ($(cat "${token_dir}/.done.stage2"))"
+    if is_done "${lm_dir}/.done.stage2" "${settings}"; then
+      log "stage 2: LM ${lm_dir} done before, skipped"
+    else
+      log "stage 2: token ${lm_order}-gram LM from the text of ${train_sets} -> ${lm_dir}"
+      # shellcheck disable=SC2046
+      jsertk train-lm $(for s in ${train_sets}; do echo "${datadir}/${s}"; done) \
+        --tokenizer "${token_dir}" --order "${lm_order}" --out "${lm_dir}"
+      mark_done "${lm_dir}/.done.stage2" "${settings}"
+    fi
   fi
 fi
 
@@ -181,10 +199,19 @@ fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   SECONDS=0
+  lm_opts=
+  if [ "${use_lm}" = true ]; then
+    case " ${asr_decode_opts} " in
+      *" --method joint "*|*" --method ctc_beam "*|*" --method=joint "*|*" --method=ctc_beam "*)
+        [ -f "${lm_dir}/lm.arpa" ] || { log "error: ${lm_dir}/lm.arpa missing: run stage 2 (or --use-lm false)"; exit 1; }
+        lm_opts="--lm ${lm_dir}/lm.arpa --lm-weight ${lm_weight}" ;;
+      *) log "stage 6: greedy ASR decoding takes no LM (set --asr-decode-opts '--method joint ...' to use ${lm_dir})" ;;
+    esac
+  fi
   for set in ${test_sets}; do
     log "stage 6: decoding ${set}"
     # shellcheck disable=SC2086
-    jsertk decode-asr "$(feats "${set}")" --model-dir "${asr_exp}" --outdir "${asr_exp}/decode_${set}" ${asr_decode_opts}
+    jsertk decode-asr "$(feats "${set}")" --model-dir "${asr_exp}" --outdir "${asr_exp}/decode_${set}" ${asr_decode_opts} ${lm_opts}
     jsertk score-wer "${datadir}/${set}" "${asr_exp}/decode_${set}" --tokenizer "${asr_exp}/tokenizer" \
       --name "${set}" > "${asr_exp}/decode_${set}/score-wer.log"
     jsertk decode "$(feats "${set}")" --model-dir "${jser_exp}" --outdir "${jser_exp}/decode_${set}"

@@ -18,6 +18,11 @@ unlab_set=train_unlabeled       # audio only
 asr_train_set=asr_train         # transcript, speaker, gender; no emotion
 dev_set=dev                     # all labels; model selection
 test_sets="test"                # all labels; held-out speakers
+# Stage 6 ASR decoding: joint CTC/attention beam search fused with the stage-2 token n-gram LM;
+# order and weight tuned on dev (docs/asr.md, "Language model")
+asr_decode_opts="--method joint --beam-size 10 --ctc-weight 0.5"
+lm_order=8
+lm_weight=0.7
 
 ./jser.sh \
     --train-set "${train_set}" \
@@ -25,4 +30,7 @@ test_sets="test"                # all labels; held-out speakers
     --asr-train-set "${asr_train_set}" \
     --dev-set "${dev_set}" \
     --test-sets "${test_sets}" \
+    --asr-decode-opts "${asr_decode_opts}" \
+    --lm-order "${lm_order}" \
+    --lm-weight "${lm_weight}" \
     "$@"
