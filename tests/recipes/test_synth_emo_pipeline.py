@@ -23,7 +23,9 @@ def pipeline(tmp_path_factory):
             "--expdir", str(root / "exp"), "--local-data-opts", "--size tiny", "--token-type", "char",
             "--asr-args", TINY_ASR, "--jser-args", TINY_JSER,
             # joint search with the stage-2 LM, kept short: an untrained decoder rarely ends a hypothesis
-            "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.6"]
+            "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.6",
+            # one semi-supervised round; a 1-epoch teacher is not confident, so keep every pseudo label
+            "--ssl-rounds", "1", "--ssl-args", TINY_JSER, "--pseudolabel-opts", "--threshold 0 --agreement any"]
     env = {**os.environ, "cmd_backend": "local"}
     first = subprocess.run(args, cwd=RECIPE, env=env, capture_output=True, text=True, timeout=900)
     return root, args, env, first
@@ -38,8 +40,16 @@ def test_every_stage_writes_its_outputs(pipeline):
     assert 0.0 <= asr_scores["wer"]
     ser = json.loads((root / "exp" / "jser_jser" / "decode_test" / "scores.json").read_text())
     assert 0.0 <= ser["UA"] <= 1.0 and ser["num_utterances"] > 0
-    assert (root / "exp" / "jser_jser" / "decode_test" / "confusion.png").is_file()
-    assert (root / "exp" / "jser_jser" / "packed").is_dir()
+    # stage 5: round 1's pseudo labels, student and rounds table; stages 6 and 7 use the best round
+    pl = json.loads((root / "data" / "train_unlabeled_pl_r1" / "pseudolabel.json").read_text())
+    assert pl["counts"]["kept_emotion"] > 0 and "reference_emotion" in pl
+    rounds = root / "exp" / "jser_jser_ssl_rounds"
+    table = json.loads((rounds / "rounds.json").read_text())
+    assert [r["round"] for r in table] == [0, 1] and table[1]["emotion_kept"] == pl["counts"]["kept_emotion"]
+    assert table[1]["test_ua"] is not None and "| round |" in (rounds / "rounds.md").read_text()
+    final = Path((rounds / "final_model").read_text().strip())
+    assert final.name in ("jser_jser", "jser_jser_ssl_r1")
+    assert (final / "decode_test" / "confusion.png").is_file() and (final / "packed").is_dir()
     assert "results test: ASR WER" in first.stderr
     decode_info = json.loads((root / "exp" / "asr_asr" / "decode_test" / "decode.json").read_text())
     assert decode_info["lm"] == str(root / "exp" / "lm_char_o8" / "lm.arpa") and decode_info["lm_weight"] == 0.7
@@ -48,9 +58,10 @@ def test_every_stage_writes_its_outputs(pipeline):
 def test_rerun_skips_finished_stages(pipeline):
     root, args, env, first = pipeline
     assert first.returncode == 0
-    again = subprocess.run(args[:1] + ["--stop-stage", "4"] + args[1:], cwd=RECIPE, env=env, capture_output=True,
+    again = subprocess.run(args[:1] + ["--stop-stage", "5"] + args[1:], cwd=RECIPE, env=env, capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
-    for stage in ("stage 0: data ready", "stage 2: tokenizer", "stage 2: LM", "stage 3: ", "stage 4: "):
+    for stage in ("stage 0: data ready", "stage 2: tokenizer", "stage 2: LM", "stage 3: ", "stage 4: ",
+                  "stage 5: round 1: pseudo labels"):
         assert any(stage in line and "skipped" in line for line in again.stderr.splitlines()), stage
     assert "training" not in again.stderr

@@ -18,9 +18,13 @@ Stages:
      n-gram LM (jsertk train-lm) on the same transcripts -> <expdir>/lm_<token type><nbpe>_o<order>
   3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets
   4  joint ASR-SER fine-tuning initialised from stage 3 (jsertk train --config \$jser_config)
+  5  semi-supervised rounds r=1..\$ssl_rounds: the teacher (stage 4, then the last student)
+     pseudo-labels --unlab-set (jsertk pseudolabel), a student trains on the labelled, ASR and
+     pseudo-labelled sets (\$ssl_config); stops early when the dev UA stops improving; writes
+     <jser exp>_<ssl tag>_rounds/rounds.md and names the best model in its final_model
   6  decoding and scoring of every test set: ASR WER (stage 3 model), emotion UA/WA/F1,
-     CCC and WER of the joint model
-  7  pack the joint model for jsertk infer (<jser exp>/packed)"
+     CCC and WER of the joint model (the best of stage 5 when it ran)
+  7  pack the joint model for jsertk infer (<final jser exp>/packed)"
 
 stage=0                   # first stage to run
 stop_stage=10000          # last stage to run
@@ -43,6 +47,13 @@ asr_args=                 # more jsertk train options for stage 3, e.g. "--set t
 jser_config=conf/train_jser.yaml  # joint ASR-SER config (stage 4)
 jser_tag=                 # joint experiment name exp/jser_<tag> (empty: the config's file name)
 jser_args=                # more jsertk train options for stage 4
+ssl_rounds=2              # stage 5: pseudo-label rounds (0: no semi-supervised training)
+ssl_config=conf/train_jser_ssl.yaml  # stage 5 student config (data_roles: ser, asr, pseudo)
+ssl_tag=                  # students are <jser exp>_<ssl tag>_r<round> (empty: from the config's file name, train_jser_ssl.yaml -> ssl)
+ssl_student_init=asr      # asr: every student starts from the stage-3 ASR model; previous: from its teacher
+ssl_args=                 # more jsertk train options for the students
+pseudolabel_opts="--threshold 0.5 --agreement fused-with-either"  # jsertk pseudolabel selection options
+ssl_patience=1            # stage 5 stops after this many rounds without a better dev UA
 asr_decode_opts=          # jsertk decode-asr options for stage 6, e.g. "--method joint --beam-size 10"
 use_lm=true               # train a token n-gram LM in stage 2 and fuse it into stage 6's ctc_beam/joint decoding
 lm_order=6                # n-gram order of that LM, in tokens
@@ -197,6 +208,83 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     --valid "$(feats "${dev_set}")" --config "${jser_config}" --init "${asr_exp}" ${jser_args}
 fi
 
+# decode_ser EXP SET: emotion, dimensions and transcript of SET with a joint model, scored.
+decode_ser() {
+  local exp=$1 set=$2 dec=$1/decode_$2
+  jsertk decode "$(feats "${set}")" --model-dir "${exp}" --outdir "${dec}"
+  jsertk score-ser "${datadir}/${set}" "${dec}" > "${dec}/score-ser.log"
+  jsertk score-wer "${datadir}/${set}" "${dec}" --tokenizer "${exp}/tokenizer" --name "${set}" \
+    --outdir "${dec}/wer" > "${dec}/score-wer.log"
+}
+# decoded EXP SET: decode_ser EXP SET finished after EXP's model was written.
+decoded() { [ -f "$1/decode_$2/wer/scores.json" ] && [ "$1/decode_$2/wer/scores.json" -nt "$1/model.pth" ]; }
+# the UA in a scores.json of score-ser
+ua_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["UA"])' "$1"; }
+
+ssl_name=${ssl_tag:-$(basename "${ssl_config}" .yaml | sed 's/^train_//; s/^jser_//')}
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 ]; then
+  if [ -z "${unlab_set}" ]; then
+    log "error: stage 5 needs --unlab-set (or --ssl-rounds 0)"; exit 1
+  fi
+  case "${ssl_student_init}" in asr|previous) ;; *)
+    log "error: --ssl-student-init must be asr or previous, got '${ssl_student_init}'"; exit 1 ;;
+  esac
+  SECONDS=0
+  summary=${jser_exp}_${ssl_name}_rounds
+  teacher=${jser_exp}; best=${jser_exp}; rounds=${jser_exp}
+  decoded "${jser_exp}" "${dev_set}" || decode_ser "${jser_exp}" "${dev_set}"
+  best_ua=$(ua_of "${jser_exp}/decode_${dev_set}/scores.json"); stale=0
+  log "stage 5: round 0 (${jser_exp}): dev UA ${best_ua}"
+  for r in $(seq 1 "${ssl_rounds}"); do
+    pl_dir=${datadir}/${unlab_set}_pl_r${r}
+    student=${jser_exp}_${ssl_name}_r${r}
+    settings="jsertk pseudolabel --model ${teacher} ${pseudolabel_opts}"
+    if is_done "${pl_dir}/.done.stage5" "${settings}"; then
+      log "stage 5: round ${r}: pseudo labels ${pl_dir} done before, skipped"
+    else
+      log "stage 5: round ${r}: ${teacher} pseudo-labels ${unlab_set} -> ${pl_dir}"
+      # shellcheck disable=SC2086
+      jsertk pseudolabel --model "${teacher}" --data "$(feats "${unlab_set}")" --labels-from "${datadir}/${unlab_set}" \
+        --out "${pl_dir}" --nj "${nj}" --backend "${cmd_backend}" ${pseudolabel_opts}
+      mark_done "${pl_dir}/.done.stage5" "${settings}"
+    fi
+    init=${asr_exp}; [ "${ssl_student_init}" = previous ] && init=${teacher}
+    # The labelled set, the ASR set, then the pseudo-labelled set: the ssl config's data_roles follow this order.
+    # shellcheck disable=SC2046,SC2086
+    train_model 5 "${student}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
+      "${pl_dir}" --valid "$(feats "${dev_set}")" --config "${ssl_config}" --init "${init}" ${ssl_args}
+    for set in ${dev_set} ${test_sets}; do
+      decoded "${student}" "${set}" || decode_ser "${student}" "${set}"
+    done
+    rounds="${rounds} ${student}"
+    ua=$(ua_of "${student}/decode_${dev_set}/scores.json")
+    log "stage 5: round ${r} (${student}): dev UA ${ua} (best so far ${best_ua})"
+    if python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv[2]))' "${ua}" "${best_ua}"; then
+      best=${student}; best_ua=${ua}; stale=0
+    else
+      stale=$((stale + 1))
+    fi
+    teacher=${student}
+    if [ "${stale}" -ge "${ssl_patience}" ]; then
+      log "stage 5: dev UA has not improved for ${stale} round(s): stopping after round ${r}"; break
+    fi
+  done
+  for set in ${test_sets}; do
+    decoded "${jser_exp}" "${set}" || decode_ser "${jser_exp}" "${set}"
+  done
+  # shellcheck disable=SC2086
+  python3 steps/ssl_rounds_table.py --datadir "${datadir}" --unlab-set "${unlab_set}" --dev-set "${dev_set}" \
+    --test-sets "${test_sets}" --out "${summary}" ${rounds}
+  printf '%s\n' "${best}" > "${summary}/final_model.tmp" && mv "${summary}/final_model.tmp" "${summary}/final_model"
+  log "stage 5: done in ${SECONDS} s; best model ${best} (dev UA ${best_ua}); rounds table ${summary}/rounds.md"
+fi
+
+# The model of stages 6 and 7: stage 5's best when it ran, else stage 4's.
+final_jser_exp=${jser_exp}
+if [ "${ssl_rounds}" -gt 0 ] && [ -f "${jser_exp}_${ssl_name}_rounds/final_model" ]; then
+  final_jser_exp=$(cat "${jser_exp}_${ssl_name}_rounds/final_model")
+fi
+
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   SECONDS=0
   lm_opts=
@@ -214,24 +302,21 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     jsertk decode-asr "$(feats "${set}")" --model-dir "${asr_exp}" --outdir "${asr_exp}/decode_${set}" ${asr_decode_opts} ${lm_opts}
     jsertk score-wer "${datadir}/${set}" "${asr_exp}/decode_${set}" --tokenizer "${asr_exp}/tokenizer" \
       --name "${set}" > "${asr_exp}/decode_${set}/score-wer.log"
-    jsertk decode "$(feats "${set}")" --model-dir "${jser_exp}" --outdir "${jser_exp}/decode_${set}"
-    jsertk score-ser "${datadir}/${set}" "${jser_exp}/decode_${set}" > "${jser_exp}/decode_${set}/score-ser.log"
-    jsertk score-wer "${datadir}/${set}" "${jser_exp}/decode_${set}" --tokenizer "${jser_exp}/tokenizer" \
-      --name "${set}" --outdir "${jser_exp}/decode_${set}/wer" > "${jser_exp}/decode_${set}/score-wer.log"
-    python3 - "${asr_exp}/decode_${set}/scores.json" "${jser_exp}/decode_${set}/scores.json" \
-      "${jser_exp}/decode_${set}/wer/scores.json" "${set}" <<'PY'
+    decode_ser "${final_jser_exp}" "${set}"
+    python3 - "${asr_exp}/decode_${set}/scores.json" "${final_jser_exp}/decode_${set}/scores.json" \
+      "${final_jser_exp}/decode_${set}/wer/scores.json" "${set}" <<'PY'
 import json, sys
 asr, ser, jwer = (json.load(open(p)) for p in sys.argv[1:4])
 print(f"results {sys.argv[4]}: ASR WER {100 * asr['wer']:.2f}% | joint model: UA {100 * ser['UA']:.2f}% "
       f"WA {100 * ser['WA']:.2f}% macro-F1 {100 * ser['macro_F1']:.2f}% WER {100 * jwer['wer']:.2f}%", file=sys.stderr)
 PY
   done
-  log "stage 6: done in ${SECONDS} s (scores: ${asr_exp}/decode_<set>/, ${jser_exp}/decode_<set>/)"
+  log "stage 6: done in ${SECONDS} s (scores: ${asr_exp}/decode_<set>/, ${final_jser_exp}/decode_<set>/)"
 fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-  log "stage 7: packing ${jser_exp} -> ${jser_exp}/packed"
-  jsertk pack "${jser_exp}" --out "${jser_exp}/packed" --fbank-config "$(train_feats "${train_set}")/fbank.yaml"
+  log "stage 7: packing ${final_jser_exp} -> ${final_jser_exp}/packed"
+  jsertk pack "${final_jser_exp}" --out "${final_jser_exp}/packed" --fbank-config "$(train_feats "${train_set}")/fbank.yaml"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"
