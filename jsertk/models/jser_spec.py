@@ -321,6 +321,8 @@ def load_joint_init(model, init_dir: Path) -> None:
     state = ckpt.load(init_dir / "model.pth")
     if "model" in state and "optimizer" in state:
         state = state["model"]
+    # the teacher's update count is not the student's: its distribution-matching ramp starts at 0
+    state = {k: v for k, v in state.items() if k != "dm_updates"}
     own = model.state_dict()
     wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
              if k in own and state[k].shape != own[k].shape]

@@ -203,6 +203,22 @@ def test_distribution_matching_ramps_up_and_counts_updates_in_the_state_dict(dir
     assert "dm_updates" not in plain.state_dict()
 
 
+def test_a_student_initialised_from_a_joint_model_restarts_the_ramp(dirs, tmp_path):
+    from jsertk.models.jser_spec import load_joint_init
+    from jsertk.train import checkpoint as ckpt
+
+    opts = dict(data_roles=["asr"], distribution_matching={"weight": 1.0, "warmup_steps": 4}, **DM,
+                classes=["angry", "happy", "neutral"])
+    teacher, _ = _build(dirs, tmp_path / "teacher", ("asr_only",), **opts)
+    for _ in range(7):
+        teacher.on_optimizer_step()
+    ckpt.save(teacher.state_dict(), tmp_path / "teacher" / "model.pth")
+    student, _ = _build(dirs, tmp_path / "student", ("asr_only",), **opts)
+    load_joint_init(student, tmp_path / "teacher")
+    assert int(student.dm_updates) == 0 and student.dm_weight() == 0.0
+    assert torch.equal(student.heads["emotion"].net[0].weight, teacher.heads["emotion"].net[0].weight)
+
+
 def test_distribution_matching_needs_both_single_view_heads(dirs, tmp_path):
     with pytest.raises(ConfigError, match=r"'distribution_matching.weight' is 0.5.*'heads.emotion_acoustic' and "
                                           r"'heads.emotion_lexical'.*0.3 and 0.0"):
