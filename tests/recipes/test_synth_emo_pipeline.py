@@ -41,7 +41,7 @@ def test_every_stage_writes_its_outputs(pipeline):
     ser = json.loads((root / "exp" / "jser_jser" / "decode_test" / "scores.json").read_text())
     assert 0.0 <= ser["UA"] <= 1.0 and ser["num_utterances"] > 0
     # stage 5: round 1's pseudo labels, student and rounds table; stages 6 and 7 use the best round
-    pl = json.loads((root / "data" / "train_unlabeled_pl_r1" / "pseudolabel.json").read_text())
+    pl = json.loads((root / "data" / "train_unlabeled_pl_jser_jser_ssl_r1" / "pseudolabel.json").read_text())
     assert pl["counts"]["kept_emotion"] > 0 and "reference_emotion" in pl
     rounds = root / "exp" / "jser_jser_ssl_rounds"
     table = json.loads((rounds / "rounds.json").read_text())

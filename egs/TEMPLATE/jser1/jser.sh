@@ -19,7 +19,8 @@ Stages:
   3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets
   4  joint ASR-SER fine-tuning initialised from stage 3 (jsertk train --config \$jser_config)
   5  semi-supervised rounds r=1..\$ssl_rounds: the teacher (stage 4, then the last student)
-     pseudo-labels --unlab-set (jsertk pseudolabel), a student trains on the labelled, ASR and
+     pseudo-labels --unlab-set (jsertk pseudolabel -> <datadir>/<unlab set>_pl_<student name>),
+     a student (<jser exp>_<ssl tag>_r<round>) trains on the labelled, ASR and
      pseudo-labelled sets (\$ssl_config); stops early when the dev UA stops improving; writes
      <jser exp>_<ssl tag>_rounds/rounds.md and names the best model in its final_model
   6  decoding and scoring of every test set: ASR WER (stage 3 model), emotion UA/WA/F1,
@@ -178,20 +179,21 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
 fi
 
 # train_model STAGE EXP ARGS...: jsertk train through ${train_cmd}, resuming an interrupted run.
+# train_inputs (optional, from the caller): what else the run depends on, recorded in its marker.
 train_model() {
   local stage_no=$1 exp=$2; shift 2
-  local settings="jsertk train $*"
+  local settings="jsertk train $*${train_inputs:+ (inputs: ${train_inputs})}"
   if is_done "${exp}/.done.stage${stage_no}" "${settings}"; then
     log "stage ${stage_no}: ${exp} done before, skipped"; return 0
   fi
   local resume=
   [ -f "${exp}/checkpoint.pth" ] && resume=--resume && log "stage ${stage_no}: resuming ${exp}"
   log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
-  SECONDS=0
+  local started=${SECONDS}
   mkdir -p "${exp}/log"
   ${train_cmd} "${exp}/log/train.launch.log" jsertk train "$@" --outdir "${exp}" ${resume}
   mark_done "${exp}/.done.stage${stage_no}" "${settings}"
-  log "stage ${stage_no}: ${exp} trained in ${SECONDS} s"
+  log "stage ${stage_no}: ${exp} trained in $((SECONDS - started)) s"
 }
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
@@ -236,9 +238,10 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
   best_ua=$(ua_of "${jser_exp}/decode_${dev_set}/scores.json"); stale=0
   log "stage 5: round 0 (${jser_exp}): dev UA ${best_ua}"
   for r in $(seq 1 "${ssl_rounds}"); do
-    pl_dir=${datadir}/${unlab_set}_pl_r${r}
     student=${jser_exp}_${ssl_name}_r${r}
-    settings="jsertk pseudolabel --model ${teacher} ${pseudolabel_opts}"
+    pl_dir=${datadir}/${unlab_set}_pl_$(basename "${student}")  # one per student: variants never share labels
+    # the teacher's weights (size, time) are part of the settings: a retrained teacher relabels
+    settings="jsertk pseudolabel --model ${teacher} ($(stat -c '%s %Y' "${teacher}/model.pth")) ${pseudolabel_opts}"
     if is_done "${pl_dir}/.done.stage5" "${settings}"; then
       log "stage 5: round ${r}: pseudo labels ${pl_dir} done before, skipped"
     else
@@ -246,12 +249,13 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
       # shellcheck disable=SC2086
       jsertk pseudolabel --model "${teacher}" --data "$(feats "${unlab_set}")" --labels-from "${datadir}/${unlab_set}" \
         --out "${pl_dir}" --nj "${nj}" --backend "${cmd_backend}" ${pseudolabel_opts}
+      rm -f "${student}/.done.stage5" "${student}/checkpoint.pth"  # a student of older labels is stale
       mark_done "${pl_dir}/.done.stage5" "${settings}"
     fi
     init=${asr_exp}; [ "${ssl_student_init}" = previous ] && init=${teacher}
     # The labelled set, the ASR set, then the pseudo-labelled set: the ssl config's data_roles follow this order.
     # shellcheck disable=SC2046,SC2086
-    train_model 5 "${student}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
+    train_inputs=$(cat "${pl_dir}/.done.stage5") train_model 5 "${student}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
       "${pl_dir}" --valid "$(feats "${dev_set}")" --config "${ssl_config}" --init "${init}" ${ssl_args}
     for set in ${dev_set} ${test_sets}; do
       decoded "${student}" "${set}" || decode_ser "${student}" "${set}"

@@ -18,6 +18,7 @@ unlab_set=train_unlabeled       # audio only
 asr_train_set=asr_train         # transcript, speaker, gender; no emotion
 dev_set=dev                     # all labels; model selection
 test_sets="test"                # all labels; held-out speakers
+token_type=char                 # characters: learn faster than bpe150 on 0.4 h of speech (docs/asr.md)
 # Stage 6 ASR decoding: joint CTC/attention beam search fused with the stage-2 token n-gram LM;
 # order and weight tuned on dev (docs/asr.md, "Language model")
 asr_decode_opts="--method joint --beam-size 10 --ctc-weight 0.5"
@@ -30,6 +31,7 @@ lm_weight=0.7
     --asr-train-set "${asr_train_set}" \
     --dev-set "${dev_set}" \
     --test-sets "${test_sets}" \
+    --token-type "${token_type}" \
     --asr-decode-opts "${asr_decode_opts}" \
     --lm-order "${lm_order}" \
     --lm-weight "${lm_weight}" \

@@ -5,8 +5,8 @@
         --out exp/jser_jser_ssl_rounds exp/jser_jser exp/jser_jser_ssl_r1 exp/jser_jser_ssl_r2
 
 The first model is round 0 (the supervised teacher); model r was trained on the pseudo labels in
-<datadir>/<unlab-set>_pl_r<r>/ (their pseudolabel.json gives the counts and, where the data dir
-had reference labels, their accuracy and WER). Each model's decode_<set>/scores.json (score-ser)
+<datadir>/<unlab-set>_pl_<model name>/ (their pseudolabel.json gives the counts and, where the
+data dir had reference labels, their accuracy and WER). Each model's decode_<set>/scores.json (score-ser)
 and decode_<set>/wer/scores.json (score-wer) give UA and WER. Writes OUT/rounds.md and OUT/rounds.json.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def _pct(x) -> str:
 
 def round_row(r: int, exp: Path, args) -> dict:
     row: dict = {"round": r, "model": str(exp)}
-    pl = _load(args.datadir / f"{args.unlab_set}_pl_r{r}" / "pseudolabel.json") if r else None
+    pl = _load(args.datadir / f"{args.unlab_set}_pl_{exp.name}" / "pseudolabel.json") if r else None
     if pl is not None:
         counts = pl["counts"]
         row.update(emotion_kept=counts["kept_emotion"], emotion_scored=counts["scored"],

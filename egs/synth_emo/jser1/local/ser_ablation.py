@@ -23,6 +23,8 @@ VARIANTS = {
     "fusion: concat": ["fusion.type=concat"],
     "fusion: cross-attention": ["fusion.type=cross_attention"],
     "fusion: gated": ["fusion.type=gated"],
+    "fusion: gated, Transformer lexical encoder": ["fusion.type=gated", "lexical.encoder=transformer",
+                                                   "lexical.pooling=attentive"],
     "gated + gender/speaker": ["fusion.type=gated", "heads.gender=0.2", "heads.speaker=0.2"],
     "gated + gender/speaker + AAE": ["fusion.type=gated", "heads.gender=0.2", "heads.speaker=0.2", "aae.enabled=true"],
 }
