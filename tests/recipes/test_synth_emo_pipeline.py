@@ -52,7 +52,7 @@ def test_every_stage_writes_its_outputs(pipeline):
     assert (final / "decode_test" / "confusion.png").is_file() and (final / "packed").is_dir()
     assert "results test: ASR WER" in first.stderr
     decode_info = json.loads((root / "exp" / "asr_asr" / "decode_test" / "decode.json").read_text())
-    assert decode_info["lm"] == str(root / "exp" / "lm_char_o8" / "lm.arpa") and decode_info["lm_weight"] == 0.7
+    assert decode_info["lm"] == str(root / "exp" / "lm_char_o8" / "lm.arpa") and decode_info["lm_weight"] == 1.0
 
 
 def test_rerun_skips_finished_stages(pipeline):

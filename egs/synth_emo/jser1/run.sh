@@ -21,9 +21,9 @@ test_sets="test"                # all labels; held-out speakers
 token_type=char                 # characters: learn faster than bpe150 on 0.4 h of speech (docs/asr.md)
 # Stage 6 ASR decoding: joint CTC/attention beam search fused with the stage-2 token n-gram LM;
 # order and weight tuned on dev (docs/asr.md, "Language model")
-asr_decode_opts="--method joint --beam-size 10 --ctc-weight 0.5"
+asr_decode_opts="--method joint --beam-size 10 --ctc-weight 0.5 --penalty 2.0"
 lm_order=8
-lm_weight=0.7
+lm_weight=1.0
 
 ./jser.sh \
     --train-set "${train_set}" \
