@@ -30,6 +30,7 @@ Stages:
 stage=0                   # first stage to run
 stop_stage=10000          # last stage to run
 nj=$(nproc 2>/dev/null || echo 4)  # parallel jobs (default: the number of CPUs)
+ngpu=0                    # GPUs per training job: 0 = CPU, 1 = one GPU, N > 1 = torchrun with N processes (DDP)
 datadir=data              # Kaldi data dirs, one per set: <datadir>/<set>
 train_set=                # emotion-labelled training set (required)
 unlab_set=                # unlabelled set for semi-supervised training (empty: none)
@@ -79,6 +80,10 @@ for required in train_set dev_set test_sets; do
     exit 1
   fi
 done
+if ! [[ "${ngpu}" =~ ^[0-9]+$ ]]; then
+  echo "jser.sh: --ngpu must be a non-negative integer, got '${ngpu}'" >&2
+  exit 1
+fi
 if ! [[ "${nj}" =~ ^[1-9][0-9]*$ ]]; then
   echo "jser.sh: --nj must be a positive integer, got '${nj}'" >&2
   exit 1
@@ -191,7 +196,10 @@ train_model() {
   log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
   local started=${SECONDS}
   mkdir -p "${exp}/log"
-  ${train_cmd} "${exp}/log/train.launch.log" jsertk train "$@" --outdir "${exp}" ${resume}
+  local trainer=(jsertk train) resources=() device=(--set train.device=cpu)
+  if [ "${ngpu}" -gt 0 ]; then resources=(--gpu "${ngpu}"); device=(--set train.device=cuda); fi
+  if [ "${ngpu}" -gt 1 ]; then trainer=(torchrun --standalone --nproc-per-node "${ngpu}" -m jsertk.cli.main train); fi
+  ${train_cmd} "${resources[@]}" "${exp}/log/train.launch.log" "${trainer[@]}" "$@" "${device[@]}" --outdir "${exp}" ${resume}
   mark_done "${exp}/.done.stage${stage_no}" "${settings}"
   log "stage ${stage_no}: ${exp} trained in $((SECONDS - started)) s"
 }
