@@ -61,3 +61,11 @@ def make_segmented_dir(root: Path) -> Path:
     (root / "spk2utt").write_text("spkA spkA-utt000 spkA-utt001\nspkB spkB-utt000\n")
     (root / "text").write_text("spkA-utt000 one\nspkA-utt001 two\nspkB-utt000 three\n")
     return root
+
+
+def interruptible() -> None:
+    """preexec_fn for a child that a test stops with SIGINT (Ctrl-C): a shell's background job (`cmd &`,
+    as under nohup or some CI runners) starts with SIGINT ignored, and the child would inherit that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+from helpers import interruptible
+
 LAUNCH = [sys.executable, "-m", "jsertk.cli.main", "launch"]
 
 
@@ -58,7 +60,7 @@ def test_single_job_without_a_range(tmp_path):
 def test_interrupt_stops_the_running_jobs(tmp_path):
     cmd = f"echo $$ > {tmp_path}/JOB.pid; exec sleep 60"
     proc = subprocess.Popen([*LAUNCH, "JOB=1:2", str(tmp_path / "log" / "w.JOB.log"), "bash", "-c", cmd],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     pids = [tmp_path / "1.pid", tmp_path / "2.pid"]
     deadline = time.monotonic() + 20
     while not all(p.exists() and p.read_text().strip() for p in pids) and time.monotonic() < deadline:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import interruptible
 
 from jsertk.parallel.slurm import QueueFiles, array_spec
 from jsertk.parallel.slurm_conf import SlurmConf
@@ -160,7 +161,8 @@ def test_interrupt_cancels_the_slurm_job(tmp_path, slurm):
     env, state = slurm
     proc = subprocess.Popen([sys.executable, "-m", "jsertk.cli.main", "launch", "--backend", "slurm",
                              "--poll-interval", "0.05", "JOB=1:2", "log/h.JOB.log", "sleep", "100"],
-                            env={**env, "FAKE_SLURM_MODE": "hang"}, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+                            env={**env, "FAKE_SLURM_MODE": "hang"}, cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     deadline = time.monotonic() + 20
     while not (state / "squeue.calls").exists() and time.monotonic() < deadline:
         time.sleep(0.05)

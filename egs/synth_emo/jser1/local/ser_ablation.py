@@ -3,7 +3,10 @@
 several seeds from one ASR experiment, decoded and scored on a test set; writes a markdown table.
 
   local/ser_ablation.py --train dump/fbank/train_labeled --dev dump/fbank/dev --test dump/fbank/test \\
-      --init exp/asr_train --out exp/ser_ablation --seeds 0 1
+      --init exp/asr_train --out exp/ser_ablation --seeds 0 1 [--asr-train dump/fbank/asr_train]
+
+With --asr-train the ASR-only set joins every run as stage 4 has it (data_roles [ser, asr], drawn
+half as often); without it the runs see the emotion-labelled set only.
 
 Each variant is `conf/train_jser.yaml` plus the --set overrides listed in VARIANTS. Finished runs
 (a scores.json in their decode dir) are skipped, so the script resumes where it stopped.
@@ -46,9 +49,10 @@ def one(args, name: str, sets: list[str], seed: int) -> Path:
     log = args.out / f"{tag}.log"
     base = [args.jsertk]
     over = [x for s in [*sets, f"seed={seed}", f"train.max_epochs={args.epochs}", "data.label_root=",
-                        "data_roles=[ser]", "data.set_weights=[]"] for x in ("--set", s)]
+                        *(["data_roles=[ser,asr]", "data.set_weights=[1.0,0.5]"] if args.asr_train else
+                          ["data_roles=[ser]", "data.set_weights=[]"])] for x in ("--set", s)]
     if not (exp / "model.pth").is_file():
-        run(base + ["train", str(args.train), "--valid", str(args.dev), "--config", str(args.config), "--init",
+        run(base + ["train", str(args.train), *([str(args.asr_train)] if args.asr_train else []), "--valid", str(args.dev), "--config", str(args.config), "--init",
                     str(args.init), "--outdir", str(exp), *over, *(["--resume"] if (exp / "checkpoint.pth").is_file()
                                                                    else [])], log)
     run(base + ["decode", str(args.test), "--model-dir", str(exp), "--outdir", str(dec), "--threads", "1"], log)
@@ -65,6 +69,7 @@ def one(args, name: str, sets: list[str], seed: int) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train", type=Path, required=True, help="emotion-labelled training feature dir")
+    p.add_argument("--asr-train", type=Path, default=None, help="ASR-only training feature dir (role asr)")
     p.add_argument("--dev", type=Path, required=True, help="validation feature dir (model selection by UA)")
     p.add_argument("--test", type=Path, required=True, help="scored feature dir")
     p.add_argument("--init", type=Path, required=True, help="ASR experiment dir to start from")
