@@ -77,13 +77,19 @@ def main() -> None:
     p.add_argument("--config", type=Path, default=Path(__file__).parents[1] / "conf" / "train_jser.yaml",
                    help="base config")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1], help="training seeds")
+    p.add_argument("--only", nargs="+", default=None, metavar="VARIANT",
+                   help=f"run only these variants (default all: {'; '.join(VARIANTS)})")
     p.add_argument("--epochs", type=int, default=6, help="training epochs per run")
     p.add_argument("--jobs", type=int, default=2, help="runs at a time")
     p.add_argument("--jsertk", default="jsertk", help="the jsertk command")
     p.add_argument("--table", type=Path, default=None, help="markdown table file (default OUT/results.md)")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    jobs = [(name, sets, seed) for name, sets in VARIANTS.items() for seed in args.seeds]
+    unknown = set(args.only or []) - set(VARIANTS)
+    if unknown:
+        p.error(f"unknown variant(s): {', '.join(sorted(unknown))} (known: {'; '.join(VARIANTS)})")
+    jobs = [(name, sets, seed) for name, sets in VARIANTS.items() if not args.only or name in args.only
+            for seed in args.seeds]
     with ThreadPoolExecutor(args.jobs) as pool:
         exps = list(pool.map(lambda j: one(args, *j), jobs))
     rows: dict[str, dict[str, list[float]]] = {}
