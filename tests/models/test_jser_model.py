@@ -162,3 +162,20 @@ def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
     bad = load_train_config(student_cfg, ["classes=[angry, happy]"])
     with pytest.raises(ConfigError, match="does not fit this model"):
         spec.build(bad, spec.setup(bad, root / "student_bad", training=True), 20, training=True)
+
+
+def test_init_with_another_input_normalisation_is_warned(tmp_path, caplog):
+    from jsertk.models.jser_spec import adopt_asr_architecture
+
+    init = tmp_path / "asr_exp"
+    init.mkdir()
+    (init / "config.yaml").write_text("model: asr\nfrontend:\n  utterance_mvn: mean_var\n")
+    cfg = load_train_config(write_jser_config(tmp_path / "jser.yaml", None, None), ["tokenizer=tok"])
+    with caplog.at_level("WARNING", logger="jsertk.train"):
+        adopt_asr_architecture(cfg, init)
+    assert "frontend.utterance_mvn" in caplog.text and "mean_var" in caplog.text
+    caplog.clear()
+    cfg["frontend"]["utterance_mvn"] = "mean_var"
+    with caplog.at_level("WARNING", logger="jsertk.train"):
+        adopt_asr_architecture(cfg, init)
+    assert "utterance_mvn" not in caplog.text
