@@ -298,13 +298,14 @@ def adopt_asr_architecture(cfg: dict, init_dir: Path) -> None:
             cfg[key] = asr_cfg[key]
     if not cfg["tokenizer"]:
         cfg["tokenizer"] = str(init_dir / "tokenizer")
-    # Input normalisation is not in the weights, but the weights were trained for one: say so when they differ.
+    # Input normalisation is not in the weights, but the weights were trained for one. Per-utterance MVN
+    # helps ASR and removes loudness, an emotion cue, so a joint model may choose otherwise: say so.
     init_mvn = (asr_cfg.get("frontend") or {}).get("utterance_mvn", "none")
     if init_mvn != cfg["frontend"]["utterance_mvn"]:
         logging.getLogger("jsertk.train").warning(
-            "config key 'frontend.utterance_mvn' is '%s' but %s was trained with '%s': the ASR branch sees "
-            "differently normalised input (set frontend.utterance_mvn: %s to match)", cfg["frontend"]["utterance_mvn"],
-            init_dir, init_mvn, init_mvn)
+            "config key 'frontend.utterance_mvn' is '%s' but %s was trained with '%s': the shared encoder sees "
+            "input normalised differently from its pretraining (set frontend.utterance_mvn: %s to match)",
+            cfg["frontend"]["utterance_mvn"], init_dir, init_mvn, init_mvn)
 
 
 def init_model_type(init_dir: Path) -> str:
