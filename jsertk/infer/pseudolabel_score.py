@@ -78,33 +78,17 @@ def emotion_heads_of(model_dir: Path) -> set[str] | None:
 def score_dir(model, tokenizer, data: Path, max_frames_per_batch: int = 20000, device: str = "cpu",
               progress: Callable[[int, int], None] | None = None) -> tuple[list[UttScores], list[str]]:
     """(scores sorted by utterance, utterances too short for the encoder) of a feature dir."""
-    import torch
-
-    from jsertk.models.components import min_input_frames
-    from jsertk.train.dataset import FeatsDataset, collate
-    from jsertk.train.sampler import BucketBatchSampler
+    from jsertk.infer.asr import DecodeStats
+    from jsertk.infer.ser import predict_dir
 
     check_feature_dir(data)
-    dataset = FeatsDataset([data], {}, label_root=None, min_frames=1, max_frames=0)
-    sampler = BucketBatchSampler(dataset.lengths, max_frames_per_batch, shuffle=False)
-    min_frames = min_input_frames(model)
-    too_short = sorted(u for u, n in zip(dataset.utts, dataset.lengths) if n < min_frames)
-    total, scores = len(dataset.utts) - len(too_short), []
-    with torch.no_grad():
-        for idx in sampler.all_batches(0):
-            idx = [i for i in idx if dataset.lengths[i] >= min_frames]
-            if not idx:
-                continue
-            batch = collate([dataset[i] for i in idx], [])
-            out = model.predict(batch["feats"].to(device), batch["feat_lens"].to(device))
-            views = {name: out[name].float().cpu().tolist() for name in VIEWS if name in out}
-            for k, utt in enumerate(batch["utts"]):
-                scores.append(UttScores(utt, {name: v[k] for name, v in views.items()},
-                                        tokenizer.decode(out["tokens"][k]), float(out["text_conf"][k])))
-            if progress:
-                progress(len(scores), total)
+    too_short: list[str] = []
+    scores = [UttScores(r.utt, {FUSED: r.posteriors.tolist(), **{k: v.tolist() for k, v in r.views.items()}},
+                        r.text, r.text_conf)
+              for r in predict_dir(model, tokenizer, data, DecodeStats(), max_frames_per_batch, device,
+                                   skipped=too_short, progress=progress)]
     scores.sort(key=lambda s: s.utt.encode())
-    return scores, too_short
+    return scores, sorted(too_short)
 
 
 def write_scores(path: Path, scores: list[UttScores], too_short: list[str]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ class SerResult:
     views: dict[str, np.ndarray]  # posteriors of the acoustic-only / lexical-only heads (if built)
     dims: tuple[float, float, float] | None  # arousal, valence, dominance
     text: str
+    text_conf: float  # mean peak posterior of the transcript's tokens (0 for an empty one)
 
 
 def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor, utts: list[str]) -> list[SerResult]:
@@ -37,23 +38,29 @@ def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor
         results.append(SerResult(utt, model.classes[int(post[k].argmax())], post[k],
                                  {name: v[k] for name, v in views.items()},
                                  tuple(float(x) for x in dims[k]) if dims is not None else None,
-                                 tokenizer.decode(out["tokens"][k])))
+                                 tokenizer.decode(out["tokens"][k]), float(out["text_conf"][k])))
     return results
 
 
 @torch.no_grad()
 def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_frames_per_batch: int = 20000,
-                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[SerResult]:
+                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0, skipped: list[str] | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Iterator[SerResult]:
     """Results for the utterances of `data_dir` long enough for the encoder (the others are counted
-    in `stats.too_short`), in bucketed order."""
+    in `stats.too_short` and, given `skipped`, appended to it), in bucketed order; `progress(done,
+    total)` after each batch."""
     from jsertk.train.dataset import FeatsDataset, collate
     from jsertk.train.sampler import BucketBatchSampler
 
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
     min_frames = min_input_frames(model)
+    total = sum(n >= min_frames for n in data.lengths)
     for idx in sampler.all_batches(0):
-        stats.too_short += sum(data.lengths[i] < min_frames for i in idx)
+        short = [data.utts[i] for i in idx if data.lengths[i] < min_frames]
+        stats.too_short += len(short)
+        if skipped is not None:
+            skipped.extend(short)
         idx = [i for i in idx if data.lengths[i] >= min_frames]
         if not idx:
             continue
@@ -65,3 +72,5 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
         stats.utterances += len(idx)
         stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
         yield from results
+        if progress:
+            progress(stats.utterances, total)

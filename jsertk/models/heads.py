@@ -30,17 +30,12 @@ class DimensionalHead(torch.nn.Module):
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor,
-                         weight: torch.Tensor | None = None, sample_weight: torch.Tensor | None = None
-                         ) -> tuple[torch.Tensor, int]:
-    """(sum of losses over masked-in utterances, their count). `sample_weight` scales each
-    utterance (e.g. a lower weight for pseudo labels); `weight` is per class."""
+                         weight: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
+    """(sum of losses over masked-in utterances, their count); `weight` is per class."""
     n = int(mask.sum())
     if n == 0:
         return logits.sum() * 0.0, 0
-    losses = torch.nn.functional.cross_entropy(logits[mask], targets[mask], weight=weight, reduction="none")
-    if sample_weight is not None:
-        losses = losses * sample_weight[mask]
-    return losses.sum(), n
+    return torch.nn.functional.cross_entropy(logits[mask], targets[mask], weight=weight, reduction="sum"), n
 
 
 def ccc_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, int]:

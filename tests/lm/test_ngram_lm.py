@@ -169,7 +169,7 @@ def test_lm_flips_a_near_tie_in_espnet_beam_search(tmp_path, with_lm, expected, 
     from jsertk.lm.espnet_scorer import NgramScorer
 
     class Fixed(_FixedScorer, BatchScorerInterface):
-        pass
+        """The fixed table as a batch scorer, for BatchBeamSearch."""
 
     scorers = {"am": Fixed(_tie_table())}
     weights = {"am": 1.0}

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
+
+from jsertk.utils.atomic import atomic_write_text
 
 
 def _load(path: Path) -> dict | None:
@@ -74,10 +75,8 @@ def main() -> None:
     rows = [round_row(r, exp, args) for r, exp in enumerate(args.models)]
     args.out.mkdir(parents=True, exist_ok=True)
     text = table(rows, args)
-    for name, content in (("rounds.md", text), ("rounds.json", json.dumps(rows, indent=2) + "\n")):
-        tmp = args.out / f".{name}.tmp"
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, args.out / name)
+    atomic_write_text(args.out / "rounds.md", text)
+    atomic_write_text(args.out / "rounds.json", json.dumps(rows, indent=2) + "\n")
     sys.stdout.write(text)
 
 

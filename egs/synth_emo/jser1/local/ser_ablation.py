@@ -114,7 +114,7 @@ def main() -> None:
         m = 100 * statistics.mean(v)
         return f"{m:.1f} ± {100 * statistics.stdev(v):.1f}" if len(v) > 1 else f"{m:.1f}"
 
-    lines = [f"| system | UA % | WA % | WER % | seeds |", "|---|---|---|---|---|"]
+    lines = ["| system | UA % | WA % | WER % | seeds |", "|---|---|---|---|---|"]
     lines += [f"| {k} | {fmt(v['UA'])} | {fmt(v['WA'])} | {fmt(v['WER'])} | {len(v['UA'])} |" for k, v in rows.items()]
     table = "\n".join(lines) + "\n"
     (args.table or args.out / "results.md").write_text(table)
