@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from jsertk.config import ConfigError, OpenSection, load_config, save_config
+from jsertk.utils.config import ConfigError, OpenSection, load_config, save_config
 
 DEFAULTS = {
     "encoder": {"num_blocks": 12, "output_size": 256, "dropout": 0.1},

@@ -30,7 +30,7 @@ def decode_asr(
     import torch
 
     from jsertk.infer.asr import DecodeOptions, DecodeStats, decode_dir
-    from jsertk.infer.load import load_model
+    from jsertk.tasks.experiment import load_model
     from jsertk.utils.atomic import atomic_open
 
     if lm is not None and method == "greedy":

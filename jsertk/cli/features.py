@@ -161,7 +161,8 @@ def speed_audio(
     import soundfile as sf
 
     from jsertk.features.audio import decode_bytes
-    from jsertk.features.perturb import change_speed, check_factors, speed_audio_pcm16, to_pcm16
+    from jsertk.features.audio import speed_audio_pcm16
+    from jsertk.features.speed import change_speed, check_factors, to_pcm16
 
     check_factors([factor])
     if source == "-":

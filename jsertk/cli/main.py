@@ -20,7 +20,7 @@ from jsertk.cli import launch as launch_cli
 from jsertk.cli import ser as ser_cli
 from jsertk.cli import lm as lm_cli
 from jsertk.cli import pseudolabel as pseudolabel_cli
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 from jsertk.data.problems import DataDirError, format_problems
 
 app = typer.Typer(

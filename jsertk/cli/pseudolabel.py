@@ -55,7 +55,7 @@ def pseudolabel(
                                           warn_empty_classes, write_pseudolabels)
     from jsertk.infer.pseudolabel_score import (PseudoLabelError, check_feature_dir, emotion_heads_of, load_jser,
                                                 progress_printer, score_dir, score_parallel)
-    from jsertk.models.jser_spec import read_list
+    from jsertk.tasks.jser import read_list
 
     opts = SelectOptions(threshold, agreement, max_per_class, balance, text_threshold)
     opts.check()
@@ -105,11 +105,11 @@ def pseudolabel(
 def _ref_normalizer(model: Path, tokenizer):
     """The model tokenizer's text normalisation, so references compare with hypotheses as trained."""
     if tokenizer is None:  # scored by jobs: read the tokenizer (small) without the weights
-        from jsertk.models.registry import get_spec
-        from jsertk.train.config import load_train_config
+        from jsertk.tasks.base import get_task
+        from jsertk.tasks.config import load_train_config
 
         cfg = load_train_config(model / "config.yaml")
-        tokenizer = get_spec(cfg["model"]).setup(cfg, model, training=False).tokenizer
+        tokenizer = get_task(cfg["model"]).setup(cfg, model, training=False).tokenizer
     return getattr(tokenizer, "normalize", None)
 
 

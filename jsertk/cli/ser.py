@@ -31,7 +31,7 @@ def decode(
 
     from jsertk.features.io import ArkScpWriter
     from jsertk.infer.asr import DecodeStats
-    from jsertk.infer.load import load_model
+    from jsertk.tasks.experiment import load_model
     from jsertk.infer.ser import predict_dir
     from jsertk.utils.atomic import atomic_open
 

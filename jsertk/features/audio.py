@@ -16,6 +16,7 @@ import soundfile as sf
 
 from jsertk.data.datadir import DataDir
 from jsertk.data.schema import Segment
+from jsertk.features.speed import change_speed, parse_speed_command, to_pcm16
 
 # Kaldi's extract-segments default: a segment may end this far past the audio (it is cut
 # to the audio's end); a segment ending further out is an error.
@@ -154,14 +155,12 @@ def read_ark_wav(path: str, offset: int, source: str) -> tuple[np.ndarray, int]:
 def read_entry(value: str, segment: Segment | None = None,
                max_overshoot: float = MAX_SEGMENT_OVERSHOOT_S) -> tuple[np.ndarray, int]:
     """Samples and rate of one wav.scp value: a path, `cmd |`, or `file.ark:offset`."""
-    from jsertk.features import perturb  # perturb builds on this module
-
     value = value.strip()
     if value.endswith("|"):
         command = value[:-1].strip()
-        speed = perturb.parse_speed_command(command)
+        speed = parse_speed_command(command)
         if speed is not None:  # our own speed-perturbation pipe: same result, no process started
-            samples, rate = perturb.speed_audio(*speed)
+            samples, rate = speed_audio(*speed)
             return cut(samples, rate, f"command '{command}'", segment, max_overshoot)
         return decode_bytes(run_pipe(command), f"command '{command}'", segment, max_overshoot)
     ark = _ark_offset(value)
@@ -169,6 +168,19 @@ def read_entry(value: str, segment: Segment | None = None,
         samples, rate = read_ark_wav(*ark, source=value)
         return cut(samples, rate, value, segment, max_overshoot)
     return read_file(value, segment, max_overshoot)
+
+
+def speed_audio_pcm16(factor: float, source: str) -> tuple[np.ndarray, int]:
+    """What `jsertk speed-audio FACTOR SOURCE` writes: the audio of a wav.scp value at `factor`
+    speed, as 16-bit samples (the form Kaldi tools read from a pipe)."""
+    samples, rate = read_entry(source)
+    return to_pcm16(change_speed(samples, factor)), rate
+
+
+def speed_audio(factor: float, source: str) -> tuple[np.ndarray, int]:
+    """The samples `jsertk speed-audio` would write, as float32 in [-1, 1]."""
+    pcm, rate = speed_audio_pcm16(factor, source)
+    return pcm.astype(np.float32) / 32768.0, rate
 
 
 def cut(samples: np.ndarray, rate: int, source: str, segment: Segment | None,

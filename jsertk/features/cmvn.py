@@ -14,8 +14,11 @@ import numpy as np
 from jsertk.features.io import read_scp
 from jsertk.features.progress import Progress
 from jsertk.utils.atomic import atomic_open
+from jsertk.utils.errors import InputError
 
-VAR_FLOOR = 1e-20  # Kaldi's floor on the variance before taking its square root
+# Floor on the variance before its square root: a constant dimension (e.g. a dead mel band of
+# silence) divides by 1e-5, not by ~0, which keeps float32 features finite.
+VAR_FLOOR = 1e-10
 
 
 def accumulate(feats: np.ndarray, stats: np.ndarray | None = None) -> np.ndarray:
@@ -66,22 +69,41 @@ def write_stats(path: str | os.PathLike, stats: np.ndarray) -> None:
 
 
 def read_stats(path: str | os.PathLike) -> np.ndarray:
+    """Global statistics of a Kaldi CMVN stats file: one 2 x (D+1) matrix, or an ark of several
+    (per-speaker stats), which are summed. InputError names the file if it is not one."""
     import kaldiio
 
-    stats = kaldiio.load_mat(str(path))
-    if not isinstance(stats, np.ndarray) or stats.ndim != 2 or stats.shape[0] != 2 or stats.shape[1] < 2:
-        raise ValueError(f"{path}: not CMVN statistics (expected a 2 x (D+1) matrix)")
-    if stats[0, -1] <= 0:
-        raise ValueError(f"{path}: CMVN statistics with no frames")
+    path = str(path)
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: CMVN stats file not found")
+    try:
+        mats = [np.asarray(kaldiio.load_mat(path))]
+    except Exception:
+        try:
+            mats = [np.asarray(m) for _, m in kaldiio.load_ark(path)]
+        except Exception as e:
+            raise InputError(f"{path}: not a Kaldi matrix or ark of CMVN stats ({e})") from None
+    if not mats or any(m.ndim != 2 or m.shape[0] != 2 or m.shape[1] < 2 for m in mats):
+        raise InputError(f"{path}: not CMVN statistics (expected 2 x (D+1) matrices, got shapes "
+                         f"{[m.shape for m in mats]})")
+    stats = np.sum(np.stack(mats).astype(np.float64), axis=0)
+    if stats[0, -1] < 1:
+        raise InputError(f"{path}: CMVN statistics with a frame count of {stats[0, -1]}")
     return stats
 
 
 def mean_std(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dimension mean and standard deviation (variance floored as in Kaldi)."""
+    """Per-dimension mean and standard deviation (variance floored at VAR_FLOOR)."""
     count = stats[0, -1]
     mean = stats[0, :-1] / count
     var = np.maximum(stats[1, :-1] / count - np.square(mean), VAR_FLOOR)
     return mean, np.sqrt(var)
+
+
+def read_mean_std(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, std) of a CMVN stats file as float32: what a model's frontend normalises with."""
+    mean, std = mean_std(read_stats(path))
+    return mean.astype(np.float32), std.astype(np.float32)
 
 
 def apply_cmvn(feats: np.ndarray, stats: np.ndarray, norm_vars: bool = True) -> np.ndarray:

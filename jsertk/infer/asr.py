@@ -12,7 +12,7 @@ from typing import Iterator
 
 import torch
 
-from jsertk.infer.ctc_greedy import ctc_greedy
+from jsertk.models.ctc_greedy import ctc_greedy
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 from jsertk.models.components import min_input_frames
 
@@ -56,8 +56,8 @@ class DecodeStats:
 def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stats: DecodeStats,
                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[Hyp]:
     """Hypotheses for every utterance of `data_dir` (a dir with feats.scp), in bucketed order."""
-    from jsertk.train.dataset import FeatsDataset, collate
-    from jsertk.train.sampler import BucketBatchSampler
+    from jsertk.dataset.feats import FeatsDataset, collate
+    from jsertk.dataset.sampler import BucketBatchSampler
 
     if opts.method not in METHODS:
         raise ValueError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")

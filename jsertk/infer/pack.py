@@ -13,12 +13,15 @@ from pathlib import Path
 
 import yaml
 
+from jsertk.tasks.experiment import weights_path
+from jsertk.utils.errors import JsertkError
+
 CHECKSUMS = "checksums.sha256"
 FBANK_CONFIG = "fbank.yaml"
 
 
-class PackError(ValueError):
-    pass
+class PackError(JsertkError):
+    """A model dir that cannot be packed, or a packed folder that is incomplete or damaged."""
 
 
 def _sha256(path: Path) -> str:
@@ -37,7 +40,7 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
                checkpoint: str = "model.pth") -> Path:
     """Write the packed folder `out` from the experiment dir (atomically: all of it or nothing)."""
     from jsertk.features.fbank import FbankConfig
-    from jsertk.train import checkpoint as ckpt
+    from jsertk.utils import checkpoint as ckpt
     from jsertk.utils.atomic import atomic_dir
 
     expdir, out = Path(expdir), Path(out)
@@ -51,9 +54,7 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
     if fbank.num_mel_bins != cfg["input_dim"]:
         raise PackError(f"fbank options give {fbank.num_mel_bins} mel bins but the model takes {cfg['input_dim']}-dim "
                         "features: pass --fbank-config <feature dir>/fbank.yaml of the training features")
-    state = ckpt.load(expdir / checkpoint)
-    if "model" in state and "optimizer" in state:
-        state = state["model"]
+    state = ckpt.load_weights(weights_path(expdir, checkpoint))
     with atomic_dir(out) as tmp:
         tmp.chmod(0o755)
         ckpt.save(state, tmp / "model.pth")

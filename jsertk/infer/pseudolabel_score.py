@@ -51,7 +51,7 @@ def check_feature_dir(data: Path) -> None:
 
 def load_jser(model_dir: Path, checkpoint: str, device: str):
     """(model, tokenizer) of a jser experiment dir, with its class list checked first."""
-    from jsertk.infer.load import load_model
+    from jsertk.tasks.experiment import load_model
 
     if not (Path(model_dir) / "classes.txt").is_file():
         raise PseudoLabelError(f"{Path(model_dir) / 'classes.txt'}: not found; {model_dir} is not a trained jser "

@@ -31,7 +31,7 @@ class Recognizer:
         import yaml
 
         from jsertk.features.fbank import FbankConfig
-        from jsertk.infer.load import load_model
+        from jsertk.tasks.experiment import load_model
         from jsertk.infer.pack import FBANK_CONFIG, verify
 
         if device == "cuda" and not torch.cuda.is_available():

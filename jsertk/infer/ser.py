@@ -49,8 +49,8 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
     """Results for the utterances of `data_dir` long enough for the encoder (the others are counted
     in `stats.too_short` and, given `skipped`, appended to it), in bucketed order; `progress(done,
     total)` after each batch."""
-    from jsertk.train.dataset import FeatsDataset, collate
-    from jsertk.train.sampler import BucketBatchSampler
+    from jsertk.dataset.feats import FeatsDataset, collate
+    from jsertk.dataset.sampler import BucketBatchSampler
 
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)

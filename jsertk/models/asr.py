@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 from jsertk.metrics.wer import edit_distance
 from jsertk.models import espnet_import  # noqa: F401
 from jsertk.models.components import build_component
@@ -95,7 +95,7 @@ class ASRModel(torch.nn.Module):
 
     def _greedy_error_stats(self, enc, enc_lens, ys, y_lens) -> dict:
         """Character and word errors of CTC greedy decoding against the targets (for validation)."""
-        from jsertk.infer.ctc_greedy import ctc_greedy
+        from jsertk.models.ctc_greedy import ctc_greedy
 
         hyps = ctc_greedy(self.ctc.log_softmax(enc), enc_lens, self.blank_id)
         c_err = c_len = w_err = w_len = 0

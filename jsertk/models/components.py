@@ -9,7 +9,7 @@ import inspect
 
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 from jsertk.models import espnet_import  # noqa: F401
 
 

@@ -1,49 +1,21 @@
 """Model frontend over precomputed features: global CMVN, then SpecAugment while training.
 
-CMVN statistics come from a Kaldi stats file (`cmvn.ark`): a 2 x (D+1) matrix whose row 0 holds
-the per-dimension sums with the frame count in the last column and row 1 the sums of squares.
-A file of several such matrices (per-speaker stats) is summed into global stats. The mean and
-standard deviation become buffers of the model, so a trained model needs no stats file.
+The CMVN mean and standard deviation are given as arrays (the task reads them from the Kaldi
+stats file, `jsertk.features.cmvn.read_mean_std`) and become buffers of the model, so a trained
+model needs no stats file.
 """
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.errors import ConfigError
 from jsertk.models import espnet_import  # noqa: F401
 
 # Sensible SpecAugment for 80-dim fbank at 10 ms; any key of ESPnet's SpecAug overrides these.
 SPECAUG_DEFAULTS = {"apply_time_warp": True, "time_warp_window": 5, "time_warp_mode": "bicubic",
                     "apply_freq_mask": True, "freq_mask_width_range": [0, 27], "num_freq_mask": 2,
                     "apply_time_mask": True, "time_mask_width_ratio_range": [0.0, 0.05], "num_time_mask": 2}
-
-
-def read_kaldi_cmvn(path: str | os.PathLike, var_floor: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, std) of a Kaldi CMVN stats file; raises ValueError naming the file if it is not one."""
-    import kaldiio
-
-    path = str(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path}: CMVN stats file not found")
-    try:
-        mats = [np.asarray(kaldiio.load_mat(path))]
-    except Exception:
-        try:
-            mats = [np.asarray(m) for _, m in kaldiio.load_ark(path)]
-        except Exception as e:
-            raise ValueError(f"{path}: not a Kaldi matrix or ark of CMVN stats ({e})") from None
-    if not mats or any(m.ndim != 2 or m.shape[0] != 2 or m.shape[1] < 2 for m in mats):
-        raise ValueError(f"{path}: CMVN stats must be 2 x (D+1) matrices, got shapes {[m.shape for m in mats]}")
-    stats = np.sum(np.stack(mats).astype(np.float64), axis=0)
-    count = stats[0, -1]
-    if count < 1:
-        raise ValueError(f"{path}: CMVN stats have a frame count of {count}")
-    mean = stats[0, :-1] / count
-    var = np.maximum(stats[1, :-1] / count - mean**2, var_floor)
-    return mean.astype(np.float32), np.sqrt(var).astype(np.float32)
 
 
 class GlobalCMVN(torch.nn.Module):

@@ -9,7 +9,7 @@ acoustic encoding. Heads: fused emotion, acoustic-only and lexical-only emotion,
 Every loss is masked by which labels each utterance has; each is a mean over the utterances that
 carry its label, weighted by its config weight (0 = the head is not built).
 
-Semi-supervised training: utterances of `pseudo` dirs (the batch's `role`) count in the emotion,
+Semi-supervised training: utterances with pseudo labels (the batch's `pseudo` mask) count in the emotion,
 AAE class and ASR losses with a per-utterance weight (`pseudo.*`, optionally times the label's
 confidence); their losses are also logged apart (`loss_<name>_pseudo`). Distribution matching
 pulls the acoustic-only and lexical-only emotion posteriors together (`loss_dm`), on utterances
@@ -23,7 +23,6 @@ import torch
 from jsertk.models.asr import ASRModel
 from jsertk.models.fusion import Fusion
 from jsertk.models.heads import ClassifierHead, DimensionalHead, ccc_loss, masked_cross_entropy
-from jsertk.models.jser_spec import ROLE_INDEX
 from jsertk.models.lexical import LexicalBranch, collapse_ctc_spikes
 from jsertk.models.pooling import AttentiveStatsPooling
 from jsertk.models.semi_supervised import (attention_per_utterance, ctc_per_utterance, pseudo_weights, ramp,
@@ -182,8 +181,9 @@ class JointModel(torch.nn.Module):
             total = total + weight * (losses[mask] * sample_w[mask]).sum() / n
             any_loss = True
 
-        role = batch.get("role")  # absent (validation, ASR-only callers): every label is true
-        pseudo = role == ROLE_INDEX["pseudo"] if role is not None else torch.zeros_like(feat_lens, dtype=torch.bool)
+        pseudo = batch.get("pseudo")  # absent (validation, ASR-only callers): every label is true
+        if pseudo is None:
+            pseudo = torch.zeros_like(feat_lens, dtype=torch.bool)
         emo_w = pseudo_weights(pseudo, self.pseudo["emotion_weight"], self._confidence(batch, "utt2emo_conf"))
         text_mask = batch["text_mask"]
         if self.asr_weight > 0 and bool(text_mask.any()):
@@ -289,7 +289,7 @@ class JointModel(torch.nn.Module):
     def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
         """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens
         and their confidence (mean peak posterior of the hypothesis tokens, `text_conf`)."""
-        from jsertk.infer.ctc_greedy import ctc_greedy_with_confidence
+        from jsertk.models.ctc_greedy import ctc_greedy_with_confidence
 
         rep = self.represent(feats, feat_lens)
         inputs = self.head_inputs(rep)

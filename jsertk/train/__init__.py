@@ -12,7 +12,7 @@ def run_training(config: str | Path | None, train_dirs: Sequence[str | Path], va
 
     Under torchrun (WORLD_SIZE > 1) each process calls this and they train together with DDP.
     """
-    from jsertk.train.config import load_train_config
+    from jsertk.tasks.config import load_train_config
     from jsertk.train.distributed import init_distributed, shutdown
     from jsertk.train.reporting import log, setup_logging
     from jsertk.train.trainer import Trainer

@@ -18,36 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from jsertk.utils.atomic import atomic_open, atomic_write_text
+from jsertk.utils.atomic import atomic_write_text
+from jsertk.utils.checkpoint import CheckpointError, load, save  # noqa: F401 (part of this module's surface)
 
 CHECKPOINT = "checkpoint.pth"
 FINAL_MODEL = "model.pth"
 REQUIRED_KEYS = ("model", "optimizer", "scheduler", "epoch", "step", "consumed", "history")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that is missing, unreadable or does not fit the model."""
-
-
-def save(obj, path: str | os.PathLike) -> None:
-    with atomic_open(path, "wb") as f:
-        torch.save(obj, f)
-
-
-def load(path: str | os.PathLike, required: tuple[str, ...] = ()) -> dict:
-    """Load a file written by `save`; unreadable or incomplete files raise CheckpointError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise CheckpointError(f"{path}: cannot be read ({type(e).__name__}: {e}); the file is corrupt or "
-                              "truncated: remove it to start over, or restore a good copy") from None
-    if not isinstance(obj, dict) or any(k not in obj for k in required):
-        missing = [k for k in required if not isinstance(obj, dict) or k not in obj]
-        raise CheckpointError(f"{path}: not a training checkpoint (missing {', '.join(missing)})")
-    return obj
 
 
 def rng_state() -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 
 
 @dataclass(frozen=True)

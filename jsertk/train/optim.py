@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 
 SCHEDULERS = ("warmuplr", "warmup_cosine", "constant")
 

@@ -19,15 +19,15 @@ import numpy as np
 import torch
 import yaml
 
-from jsertk.config import ConfigError, save_config, to_plain
+from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.models.components import min_input_frames
-from jsertk.models.registry import get_spec
+from jsertk.tasks.base import get_task
 from jsertk.train import checkpoint as ckpt
-from jsertk.train.dataset import FeatsDataset, collate
 from jsertk.train.distributed import AlwaysLoss, DistInfo, all_reduce_sum, barrier, gather_objects
 from jsertk.train.optim import build_optimizer, build_scheduler
 from jsertk.train.reporting import Scalars, log, plot_curves, write_history
-from jsertk.train.sampler import BucketBatchSampler
+from jsertk.utils.config import ConfigError, save_config, to_plain
 
 
 class TrainingError(RuntimeError):
@@ -65,7 +65,7 @@ class Trainer:
                               "(--valid DIR), use a train/<stat> metric or add validation data")
         self._warn_config_changes(resume)
 
-        spec = get_spec(cfg["model"])
+        spec = get_task(cfg["model"])
         if dist.is_main:
             self.resources = spec.setup(cfg, self.expdir, training=True)
         barrier(dist)

@@ -5,10 +5,11 @@ import subprocess
 import sys
 
 import kaldi_native_fbank as knf
+import kaldiio
 import numpy as np
 import pytest
 
-from jsertk.features.cmvn import apply_cmvn, compute_stats, read_stats, write_stats
+from jsertk.features.cmvn import apply_cmvn, compute_stats, read_mean_std, read_stats, write_stats
 from jsertk.features.info import feats_info
 from jsertk.features.io import ArkScpWriter
 
@@ -81,3 +82,30 @@ def test_cli_cmvn_and_info(tmp_path):
     (tmp_path / "utt2num_frames").write_text("u0 11\n")
     bad = run("feats-info", tmp_path)
     assert bad.returncode == 1 and "'u0': 10 frames, utt2num_frames says 11" in bad.stdout
+
+
+def _stats(x: np.ndarray) -> np.ndarray:
+    return np.stack([np.append(x.sum(0), len(x)), np.append((x**2).sum(0), 0.0)])
+
+
+def test_kaldi_cmvn_matrix_and_per_speaker_ark(tmp_path):
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(500, 4))
+    kaldiio.save_mat(str(tmp_path / "cmvn.ark"), _stats(x))
+    mean, std = read_mean_std(tmp_path / "cmvn.ark")
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(std, x.std(0), rtol=1e-4)
+    with kaldiio.WriteHelper(f"ark:{tmp_path / 'spk.ark'}") as w:  # per-speaker stats sum to global
+        w("spk1", _stats(x[:200]))
+        w("spk2", _stats(x[200:]))
+    mean2, std2 = read_mean_std(tmp_path / "spk.ark")
+    np.testing.assert_allclose(mean2, mean, rtol=1e-6)
+    np.testing.assert_allclose(std2, std, rtol=1e-6)
+
+
+def test_bad_cmvn_file_is_named(tmp_path):
+    (tmp_path / "junk.ark").write_bytes(b"not a matrix")
+    with pytest.raises(ValueError, match="junk.ark"):
+        read_mean_std(tmp_path / "junk.ark")
+    kaldiio.save_mat(str(tmp_path / "wrong.ark"), np.ones((3, 5)))
+    with pytest.raises(ValueError, match="2 x \\(D\\+1\\)"):
+        read_mean_std(tmp_path / "wrong.ark")

@@ -14,7 +14,8 @@ from jsertk.features.audio import decode_bytes, read_entry, run_pipe
 from jsertk.features.dump import merge_parts
 from jsertk.features.extract import extract_part, part_dir
 from jsertk.features.fbank import FbankConfig
-from jsertk.features.perturb import change_speed, parse_speed_command, speed_command, speed_perturb
+from jsertk.features.perturb import speed_perturb
+from jsertk.features.speed import change_speed, parse_speed_command, speed_command
 
 ENV = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
 

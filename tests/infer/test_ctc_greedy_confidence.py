@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from jsertk.infer.ctc_greedy import ctc_greedy, ctc_greedy_with_confidence
+from jsertk.models.ctc_greedy import ctc_greedy, ctc_greedy_with_confidence
 
 
 def test_tokens_match_greedy_and_confidence_is_mean_peak_posterior():

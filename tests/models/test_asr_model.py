@@ -1,44 +1,16 @@
 """ASR model pieces: Kaldi CMVN stats, SpecAugment only in training, config errors, losses and masking."""
 from __future__ import annotations
 
-import kaldiio
 import numpy as np
 import pytest
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 from jsertk.models.asr import ASRModel
-from jsertk.models.frontend import Frontend, read_kaldi_cmvn
+from jsertk.models.frontend import Frontend
 
 TOKENS = ["<blank>", "<unk>", "▁", "a", "b", "c", "<sos/eos>"]
 ENC = {"output_size": 32, "attention_heads": 2, "linear_units": 64, "num_blocks": 1, "cnn_module_kernel": 5}
-
-
-def _stats(x: np.ndarray) -> np.ndarray:
-    return np.stack([np.append(x.sum(0), len(x)), np.append((x**2).sum(0), 0.0)])
-
-
-def test_kaldi_cmvn_matrix_and_per_speaker_ark(tmp_path):
-    x = np.random.default_rng(0).normal(3.0, 2.0, size=(500, 4))
-    kaldiio.save_mat(str(tmp_path / "cmvn.ark"), _stats(x))
-    mean, std = read_kaldi_cmvn(tmp_path / "cmvn.ark")
-    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-5)
-    np.testing.assert_allclose(std, x.std(0), rtol=1e-4)
-    with kaldiio.WriteHelper(f"ark:{tmp_path / 'spk.ark'}") as w:  # per-speaker stats sum to global
-        w("spk1", _stats(x[:200]))
-        w("spk2", _stats(x[200:]))
-    mean2, std2 = read_kaldi_cmvn(tmp_path / "spk.ark")
-    np.testing.assert_allclose(mean2, mean, rtol=1e-6)
-    np.testing.assert_allclose(std2, std, rtol=1e-6)
-
-
-def test_bad_cmvn_file_is_named(tmp_path):
-    (tmp_path / "junk.ark").write_bytes(b"not a matrix")
-    with pytest.raises(ValueError, match="junk.ark"):
-        read_kaldi_cmvn(tmp_path / "junk.ark")
-    kaldiio.save_mat(str(tmp_path / "wrong.ark"), np.ones((3, 5)))
-    with pytest.raises(ValueError, match="2 x \\(D\\+1\\)"):
-        read_kaldi_cmvn(tmp_path / "wrong.ark")
 
 
 def test_frontend_normalises_and_augments_only_in_training():

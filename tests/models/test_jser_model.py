@@ -7,12 +7,12 @@ import torch
 from asr_helpers import make_tokenizer, write_config
 from jser_helpers import EMOTIONS, make_ser_dir, write_jser_config
 
-from jsertk.config import ConfigError
+from jsertk.utils.config import ConfigError
 from jsertk.data.problems import DataDirError
-from jsertk.models.registry import get_spec
+from jsertk.tasks.base import get_task
 from jsertk.train import run_training
-from jsertk.train.config import load_train_config
-from jsertk.train.dataset import FeatsDataset, collate
+from jsertk.tasks.config import load_train_config
+from jsertk.dataset.feats import FeatsDataset, collate
 
 DECODER = {"decoder": "transformer", "decoder_conf": {"attention_heads": 2, "linear_units": 32, "num_blocks": 1},
            "model_conf": {"ctc_weight": 0.5}}
@@ -30,7 +30,7 @@ def _build(dirs, tmp_path, train_dirs=None, **sections):
     tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = load_train_config(write_jser_config(tmp_path / "c.yaml", dirs["tok"], dirs["train"] / "cmvn.ark",
                                               **sections))
-    spec = get_spec("jser")
+    spec = get_task("jser")
     res = spec.setup(cfg, tmp_path / "exp", training=True)
     data = FeatsDataset(train_dirs or [dirs["train"]], spec.label_parsers(res), label_root=None)
     spec.check_data(cfg, res, data)
@@ -130,7 +130,7 @@ def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
                             model_conf=DECODER["model_conf"])
     # the init takes over the ASR experiment's decoder and tokenizer and copies its weights:
     # before any update the ASR branch equals the ASR model
-    spec = get_spec("jser")
+    spec = get_task("jser")
     loaded = load_train_config(cfg, ["classes=[angry, happy, neutral]"])
     res = spec.setup(loaded, root / "peek", training=True)
     model = spec.build(loaded, res, 20, training=True)
@@ -165,7 +165,7 @@ def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
 
 
 def test_init_with_another_input_normalisation_is_warned(tmp_path, caplog):
-    from jsertk.models.jser_spec import adopt_asr_architecture
+    from jsertk.tasks.jser import adopt_asr_architecture
 
     init = tmp_path / "asr_exp"
     init.mkdir()

@@ -9,12 +9,11 @@ import torch
 from asr_helpers import make_tokenizer
 from jser_helpers import make_ser_dir, write_jser_config
 
-from jsertk.config import ConfigError
-from jsertk.models.jser_spec import ROLE_INDEX
-from jsertk.models.registry import get_spec
+from jsertk.utils.config import ConfigError
+from jsertk.tasks.base import get_task
 from jsertk.models.semi_supervised import attention_per_utterance, ctc_per_utterance, symmetric_kl
-from jsertk.train.config import load_train_config
-from jsertk.train.dataset import FeatsDataset, collate
+from jsertk.tasks.config import load_train_config
+from jsertk.dataset.feats import FeatsDataset, collate
 
 DECODER = {"decoder": "transformer", "decoder_conf": {"attention_heads": 2, "linear_units": 32, "num_blocks": 1},
            "model_conf": {"ctc_weight": 0.5}}
@@ -43,7 +42,7 @@ def _build(dirs, tmp_path, names=("train",), **sections):
     tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = load_train_config(write_jser_config(tmp_path / "c.yaml", dirs["tok"], dirs["train"] / "cmvn.ark",
                                               **sections))
-    spec = get_spec("jser")
+    spec = get_task("jser")
     res = spec.setup(cfg, tmp_path / "exp", training=True)
     data = FeatsDataset([dirs[n] for n in names], spec.label_parsers(res), label_root=None,
                         **spec.train_data_options(cfg, len(names)))
@@ -71,15 +70,15 @@ def test_role_errors_name_the_dir_and_the_roles(dirs, tmp_path):
         _build(dirs, tmp_path, ("train", "pseudo"), data_roles=["ser"])
 
 
-def test_unlab_dirs_are_read_without_labels_and_batches_carry_roles(dirs, tmp_path):
+def test_unlab_dirs_are_read_without_labels_and_batches_flag_pseudo_labels(dirs, tmp_path):
     model, data = _build(dirs, tmp_path, ("train", "pseudo", "unlab"), data_roles=["ser", "pseudo", "unlab"])
     unlab = _of_set(data, 2)
     assert all(data.labels[n][i] is None for n in data.labels for i in unlab)
     assert "bored" not in model.classes
     batch = _batch(data, [0, _of_set(data, 1)[0], unlab[0]])
-    assert batch["role"].tolist() == [ROLE_INDEX["ser"], ROLE_INDEX["pseudo"], ROLE_INDEX["unlab"]]
-    # validation data (no roles) has no role tensor: its labels are true labels
-    assert "role" not in collate([FeatsDataset([dirs["pseudo"]], {}, label_root=None)[0]], [])
+    assert batch["pseudo"].tolist() == [False, True, False]
+    # validation data (no roles) has no pseudo flags: its labels are true labels
+    assert "pseudo" not in collate([FeatsDataset([dirs["pseudo"]], {}, label_root=None)[0]], [])
 
 
 def test_per_utterance_asr_losses_match_the_batch_losses(dirs, tmp_path):
@@ -99,8 +98,8 @@ def test_pseudo_weights_scale_the_emotion_and_asr_losses(dirs, tmp_path):
                          pseudo={"emotion_weight": 0.5, "asr_weight": 0.25})
     model.eval()
     batch = _batch(data, range(6))
-    as_true = model({**batch, "role": torch.full((6,), ROLE_INDEX["ser"])})
-    as_pseudo = model({**batch, "role": torch.full((6,), ROLE_INDEX["pseudo"])})
+    as_true = model({**batch, "pseudo": torch.zeros(6, dtype=torch.bool)})
+    as_pseudo = model({**batch, "pseudo": torch.ones(6, dtype=torch.bool)})
     emo, n = as_true["stats"]["loss_emotion"]
     asr = as_true["stats"]["loss_asr"][0]
     assert as_pseudo["stats"]["loss_emotion_pseudo"] == pytest.approx((emo, n), rel=1e-5)
@@ -108,11 +107,11 @@ def test_pseudo_weights_scale_the_emotion_and_asr_losses(dirs, tmp_path):
     assert float(as_true["loss"].detach()) == pytest.approx(emo / 6 + asr / 6, rel=1e-5)
     assert float(as_pseudo["loss"].detach()) == pytest.approx(0.5 * emo / 6 + 0.25 * asr / 6, rel=1e-5)
     # one pseudo utterance among true ones counts with its weight in a mean over all six
-    role = torch.tensor([ROLE_INDEX["pseudo"]] + [ROLE_INDEX["ser"]] * 5)
-    mixed = model({**batch, "role": role})["stats"]
+    role = torch.tensor([True] + [False] * 5)
+    mixed = model({**batch, "pseudo": role})["stats"]
     first, _ = mixed["loss_emotion_pseudo"]
     assert mixed["loss_emotion"][1] == 5
-    with_weight = model({**batch, "role": role})["loss"]
+    with_weight = model({**batch, "pseudo": role})["loss"]
     expected = (emo - 0.5 * first) / 6 + (asr - 0.75 * mixed["loss_asr_pseudo"][0]) / 6
     assert float(with_weight.detach()) == pytest.approx(expected, rel=1e-5)
 
@@ -204,7 +203,7 @@ def test_distribution_matching_ramps_up_and_counts_updates_in_the_state_dict(dir
 
 
 def test_a_student_initialised_from_a_joint_model_restarts_the_ramp(dirs, tmp_path):
-    from jsertk.models.jser_spec import load_joint_init
+    from jsertk.tasks.jser import load_joint_init
     from jsertk.train import checkpoint as ckpt
 
     opts = dict(data_roles=["asr"], distribution_matching={"weight": 1.0, "warmup_steps": 4}, **DM,
@@ -253,9 +252,9 @@ def test_aae_class_loss_on_pseudo_labels_is_weighted(dirs, tmp_path):
     model.eval()
     batch = _batch(data, range(6))
     torch.manual_seed(1)
-    true = model({**batch, "role": torch.full((6,), ROLE_INDEX["ser"])})
+    true = model({**batch, "pseudo": torch.zeros(6, dtype=torch.bool)})
     torch.manual_seed(1)
-    pseudo = model({**batch, "role": torch.full((6,), ROLE_INDEX["pseudo"])})
+    pseudo = model({**batch, "pseudo": torch.ones(6, dtype=torch.bool)})
     assert pseudo["stats"]["loss_aae_class_pseudo"] == pytest.approx(true["stats"]["loss_aae_class"], rel=1e-5)
     assert float(pseudo["loss"].detach()) == pytest.approx(0.25 * float(true["loss"].detach()), rel=1e-5)
 
@@ -264,7 +263,7 @@ def test_aae_class_loss_on_pseudo_labels_is_weighted(dirs, tmp_path):
 def test_recipe_configs_load(name):
     from pathlib import Path
 
-    from jsertk.models.jser_spec import check_semi_supervised_config
+    from jsertk.tasks.jser import check_semi_supervised_config
 
     cfg = load_train_config(Path(__file__).parents[2] / "egs" / "synth_emo" / "jser1" / "conf" / f"{name}.yaml")
     check_semi_supervised_config(cfg)

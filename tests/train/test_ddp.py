@@ -28,7 +28,7 @@ def test_two_gloo_processes_share_the_epoch(tmp_path):
     assert "2 process(es)" in log and "model.pth = average" in log
     history = json.loads((out / "history.json").read_text())
     assert len(history) == 2 and "valid/cer" in history[-1]
-    from jsertk.train.sampler import BucketBatchSampler
+    from jsertk.dataset.sampler import BucketBatchSampler
 
     lengths = [int(line.split()[1]) for line in (train / "utt2num_frames").read_text().splitlines()]
     per_process = len(BucketBatchSampler(lengths, 150, rank=0, world_size=2).epoch_batches(1))

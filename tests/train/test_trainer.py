@@ -10,9 +10,9 @@ from asr_helpers import make_feats_dir, make_tokenizer, write_config
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
-from jsertk.config import ConfigError
-from jsertk.models.asr_spec import AsrSpec
-from jsertk.models.registry import register
+from jsertk.utils.config import ConfigError
+from jsertk.tasks.asr import AsrTask
+from jsertk.tasks.base import register
 from jsertk.train import run_training
 from jsertk.train.checkpoint import CheckpointError, average_state_dicts, load
 from jsertk.train.trainer import Trainer, TrainingError
@@ -93,7 +93,7 @@ def test_resume_repeats_the_uninterrupted_run_exactly(corpus, tmp_path, save_eve
     assert "resumed from" in (tmp_path / "resumed" / "train.log").read_text()
 
 
-class NanAsrSpec(AsrSpec):
+class NanAsrTask(AsrTask):
     """The ASR model, except that batches holding the first training utterance get a NaN loss."""
 
     name = "nan_asr_test"
@@ -114,7 +114,7 @@ class NanAsrSpec(AsrSpec):
 
 
 def test_nan_loss_skips_the_step_then_aborts_past_the_limit(corpus, tmp_path):
-    register(NanAsrSpec())
+    register(NanAsrTask())
     cfg = _config(corpus, tmp_path / "c.yaml", model="nan_asr_test", train={"max_epochs": 2,
                                                                             "max_nonfinite_steps": 5})
     _train(corpus, tmp_path / "ok", cfg)

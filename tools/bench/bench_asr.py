@@ -88,7 +88,7 @@ def train_ours(work: Path, epochs: int) -> tuple[float, float]:
     out = work / "exp_ours"
     run_training(write_config(work / "ours.yaml", work, train={"max_epochs": epochs}), [work / "train"], [], out)
     history = json.loads((out / "history.json").read_text())
-    from jsertk.train.sampler import BucketBatchSampler
+    from jsertk.dataset.sampler import BucketBatchSampler
 
     lengths = [int(line.split()[1]) for line in (work / "train" / "utt2num_frames").read_text().splitlines()]
     batches = BucketBatchSampler(lengths, 12000).all_batches(1)
@@ -101,12 +101,12 @@ def train_plain(work: Path, epochs: int, batch_size: int) -> tuple[float, float]
     """(audio s per s, padding share) of a plain loop over random fixed-size batches."""
     from functools import partial
 
-    from jsertk.models.registry import get_spec
-    from jsertk.train.config import load_train_config
-    from jsertk.train.dataset import FeatsDataset, collate
+    from jsertk.tasks.base import get_task
+    from jsertk.tasks.config import load_train_config
+    from jsertk.dataset.feats import FeatsDataset, collate
 
     cfg = load_train_config(write_config(work / "plain.yaml", work))
-    spec = get_spec("asr")
+    spec = get_task("asr")
     resources = spec.setup(cfg, work / "exp_plain", training=True)
     data = FeatsDataset([work / "train"], spec.label_parsers(resources), label_root=None, min_frames=10,
                         max_frames=3000)
@@ -137,7 +137,7 @@ def train_plain(work: Path, epochs: int, batch_size: int) -> tuple[float, float]
 def decode_rtf(work: Path, decode_epochs: int) -> list[dict]:
     """Train a small joint CTC/attention model, then decode the test set on one thread per method."""
     from jsertk.infer.asr import DecodeOptions, DecodeStats, decode_dir
-    from jsertk.infer.load import load_model
+    from jsertk.tasks.experiment import load_model
     from jsertk.metrics.wer import score
     from jsertk.train import run_training
 

@@ -33,9 +33,9 @@ RECIPE = ROOT / "egs" / "synth_emo" / "jser1" / "conf"
 def recipe_recognizer(tmp: Path):
     from jsertk.features.fbank import FbankConfig
     from jsertk.infer.recognizer import Recognizer
-    from jsertk.models.registry import get_spec
+    from jsertk.tasks.base import get_task
     from jsertk.text import train_tokenizer
-    from jsertk.train.config import load_train_config
+    from jsertk.tasks.config import load_train_config
 
     asr = yaml.safe_load((RECIPE / "train_asr.yaml").read_text())
     train_tokenizer(["the quick brown fox jumps over the lazy dog"] * 3, tmp / "tok", model_type="char", vocab_size=30)
@@ -44,7 +44,7 @@ def recipe_recognizer(tmp: Path):
     cfg = load_train_config(RECIPE / "train_jser.yaml", [*over, f"tokenizer={tmp / 'tok'}",
                                                          "classes=[angry, happy, neutral, sad]"])
     cfg["input_dim"] = 80
-    spec = get_spec("jser")
+    spec = get_task("jser")
     res = spec.setup(cfg, tmp / "exp", training=True)
     model = spec.build(cfg, res, 80, training=False).eval()
     return Recognizer(model, res.tokenizer, FbankConfig()), sum(p.numel() for p in model.parameters())

@@ -1,18 +1,19 @@
-"""Config sections, resources and labels of the ASR model (`model: asr`)."""
+"""The ASR task (`model: asr`): config sections, the tokenizer (copied into the experiment dir),
+the transcript parser, and the `ASRModel` built from the config."""
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-from jsertk.config import ConfigError, OpenSection
-from jsertk.models.registry import ModelSpec
+from jsertk.utils.config import ConfigError, OpenSection
+from jsertk.tasks.base import Task
 from jsertk.utils.atomic import atomic_dir
 
 TOKENIZER_SUBDIR = "tokenizer"
 
 
-class AsrSpec(ModelSpec):
+class AsrTask(Task):
     name = "asr"
 
     def defaults(self) -> dict:
@@ -69,9 +70,9 @@ class AsrSpec(ModelSpec):
 
     def build(self, cfg, resources, input_dim, training):
         from jsertk.models.asr import ASRModel
-        from jsertk.models.frontend import read_kaldi_cmvn
+        from jsertk.features.cmvn import read_mean_std
 
-        cmvn = read_kaldi_cmvn(cfg["cmvn"]) if training and cfg["cmvn"] else None
+        cmvn = read_mean_std(cfg["cmvn"]) if training and cfg["cmvn"] else None
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
         return ASRModel(input_dim, resources.tokenizer.tokens, encoder=cfg["encoder"],
                         encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],

@@ -1,7 +1,7 @@
 """Training configuration: the trainer's sections plus those of the model named by `model:`.
 
 The model name is read first (from the file or a `--set model=...` override) so that the
-sections its `ModelSpec` adds are known keys; anything else unknown is an error naming its path.
+sections its `Task` adds are known keys; anything else unknown is an error naming its path.
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Iterable
 
 import yaml
 
-from jsertk.config import ConfigError, load_config, parse_override
-from jsertk.models.registry import get_spec
+from jsertk.utils.config import ConfigError, load_config, parse_override
+from jsertk.tasks.base import get_task
 
 TRAINER_DEFAULTS = {
-    "model": "asr",  # key of the model registry (jsertk.models.registry)
+    "model": "asr",  # key of the model registry (jsertk.tasks.base)
     "input_dim": None,  # feature dimension; filled in from the data
     "seed": 0,
     "data": {
@@ -68,7 +68,7 @@ def _model_name(path: str | os.PathLike | None, overrides: Iterable[str]) -> str
 
 
 def train_defaults(model: str) -> dict:
-    model_sections = get_spec(model).defaults()
+    model_sections = get_task(model).defaults()
     clash = set(model_sections) & set(TRAINER_DEFAULTS)
     if clash:
         raise ConfigError(f"model '{model}' defines config sections the trainer owns: {', '.join(sorted(clash))}")

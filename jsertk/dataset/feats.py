@@ -5,9 +5,10 @@ read from that directory, or, if it is not there, from `<label_root>/<dir name>/
 `dump/fbank/train` takes its labels from `data/train`). A label file may cover only some of the
 utterances: the others get `None` and are masked out of that label's loss.
 
-A model may tag each training dir with an integer role (`roles`, e.g. true vs pseudo labels):
-every item then carries its dir's role, and `collate` gives the batch a `role` tensor. A dir
-marked not `labelled` is read without any label file (its utterances are unlabelled speech).
+A task may mark training dirs as holding pseudo labels (`pseudo`, one flag per dir): every item
+then carries its dir's flag, and `collate` gives the batch a boolean `pseudo` tensor (validation
+data has none: its labels are true labels). A dir marked not `labelled` is read without any label
+file (its utterances are unlabelled speech).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import torch
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.table import read_entries
 
-log = logging.getLogger("jsertk.train")
+log = logging.getLogger("jsertk.dataset")
 
 LabelParser = Callable[[str, str], Any]
 
@@ -61,16 +62,16 @@ class FeatsDataset(torch.utils.data.Dataset):
 
     def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
                  label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0,
-                 roles: Sequence[int] | None = None, labelled: Sequence[bool] | None = None):
+                 pseudo: Sequence[bool] | None = None, labelled: Sequence[bool] | None = None):
         import kaldiio
 
         self.label_names = list(label_parsers)
         self.dirs = [Path(d) for d in dirs]
-        for name, per_dir in (("roles", roles), ("labelled", labelled)):
+        for name, per_dir in (("pseudo", pseudo), ("labelled", labelled)):
             if per_dir is not None and len(per_dir) != len(self.dirs):
                 raise ValueError(f"{len(per_dir)} {name} for {len(self.dirs)} data dirs")
-        # per utterance, only when the dirs have roles
-        self.roles: list[int] | None = [] if roles is not None else None
+        # per utterance, only when the dirs are flagged
+        self.pseudo: list[bool] | None = [] if pseudo is not None else None
         self.utts: list[str] = []
         self.set_ids: list[int] = []
         self.lengths: list[int] = []
@@ -104,8 +105,8 @@ class FeatsDataset(torch.utils.data.Dataset):
                 self.set_ids.append(set_id)
                 self.lengths.append(n)
                 self.locations.append(e.value)
-                if self.roles is not None:
-                    self.roles.append(int(roles[set_id]))
+                if self.pseudo is not None:
+                    self.pseudo.append(bool(pseudo[set_id]))
                 for name in self.label_names:
                     self.labels[name].append(labels[name].get(e.key))
         for name in self.label_names:
@@ -163,8 +164,8 @@ class FeatsDataset(torch.utils.data.Dataset):
         except Exception as e:
             raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: {e}") from None
         item = {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
-        if self.roles is not None:
-            item["role"] = self.roles[i]
+        if self.pseudo is not None:
+            item["pseudo"] = self.pseudo[i]
         return item
 
     def drop_shorter_than(self, min_frames: int) -> int:
@@ -172,7 +173,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         keep = [i for i, n in enumerate(self.lengths) if n >= min_frames]
         removed = len(self.lengths) - len(keep)
         if removed:
-            for name in ("utts", "set_ids", "lengths", "locations", "roles"):
+            for name in ("utts", "set_ids", "lengths", "locations", "pseudo"):
                 if getattr(self, name) is not None:
                     setattr(self, name, [getattr(self, name)[i] for i in keep])
             self.labels = {n: [v[i] for i in keep] for n, v in self.labels.items()}
@@ -193,7 +194,7 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
 
     feats (B, T, D) zero-padded and feat_lens (B); for each label `name`: `name` (sequences padded
     with -1, plus `name_lens`; scalars/tuples as tensors with -1/0 fillers) and `name_mask` (B) bool;
-    `role` (B) long when the items carry their dir's role.
+    `pseudo` (B) bool when the items carry their dir's pseudo-label flag.
     """
     lens = torch.tensor([it["feats"].shape[0] for it in items], dtype=torch.long)
     dim = items[0]["feats"].shape[1]
@@ -201,8 +202,8 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
     for k, it in enumerate(items):
         feats[k, : it["feats"].shape[0]] = torch.tensor(it["feats"])
     batch: dict[str, Any] = {"utts": [it["utt"] for it in items], "feats": feats, "feat_lens": lens}
-    if "role" in items[0]:
-        batch["role"] = torch.tensor([it["role"] for it in items], dtype=torch.long)
+    if "pseudo" in items[0]:
+        batch["pseudo"] = torch.tensor([it["pseudo"] for it in items], dtype=torch.bool)
     for name in label_names:
         values = [it["labels"][name] for it in items]
         batch[f"{name}_mask"] = torch.tensor([v is not None for v in values])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from jsertk.train.sampler import BucketBatchSampler, draw_indices
+from jsertk.dataset.sampler import BucketBatchSampler, draw_indices
 
 LENGTHS = np.random.default_rng(0).integers(50, 400, size=200).tolist()
 

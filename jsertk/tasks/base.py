@@ -1,9 +1,11 @@
-"""Models the trainer can build, keyed by the config field `model:`.
+"""Tasks: one per kind of model the trainer can build, keyed by the config field `model:`.
 
-A `ModelSpec` tells the model-agnostic trainer what it needs to know about one kind of model:
-the config sections it adds, the resources it loads (a tokenizer, class lists), the label files
-its dataset reads and how each line is parsed, and how to build the `torch.nn.Module`. The
-module's `forward(batch)` returns `{"loss": tensor | None, "stats": {name: (sum, count)}}`.
+A `Task` is what the model-agnostic trainer and the decoders know about one kind of model: the
+config sections it adds, the resources it loads and keeps in the experiment dir (a tokenizer,
+class and speaker lists), the label files its dataset reads and how each line is parsed, and
+how to build the `torch.nn.Module` from the config. The networks under `jsertk.models` never
+touch a file; the task does that work for them (as ESPnet's `espnet2/tasks` do for `espnet2/asr`).
+The module's `forward(batch)` returns `{"loss": tensor | None, "stats": {name: (sum, count)}}`.
 """
 from __future__ import annotations
 
@@ -14,14 +16,14 @@ from typing import Any, Callable
 
 import torch
 
-from jsertk.config import ConfigError
+from jsertk.utils.errors import ConfigError
 
-# name -> "module:Class" of the spec; imported on first use so `jsertk --help` stays fast.
-BUILTIN = {"asr": "jsertk.models.asr_spec:AsrSpec", "jser": "jsertk.models.jser_spec:JserSpec"}
-_SPECS: dict[str, "ModelSpec"] = {}
+# name -> "module:Class" of the task; imported on first use so `jsertk --help` stays fast.
+BUILTIN = {"asr": "jsertk.tasks.asr:AsrTask", "jser": "jsertk.tasks.jser:JserTask"}
+_TASKS: dict[str, "Task"] = {}
 
 
-class ModelSpec(abc.ABC):
+class Task(abc.ABC):
     name = ""
 
     def defaults(self) -> dict:
@@ -42,7 +44,7 @@ class ModelSpec(abc.ABC):
         return []
 
     def train_data_options(self, cfg: dict, num_dirs: int) -> dict:
-        """Keyword arguments for the training `FeatsDataset` (e.g. per-dir `roles`, `labelled`)."""
+        """Keyword arguments for the training `FeatsDataset` (e.g. per-dir `pseudo`, `labelled`)."""
         return {}
 
     def check_data(self, cfg: dict, resources: Any, train_set) -> None:
@@ -54,15 +56,15 @@ class ModelSpec(abc.ABC):
         """The model; with `training`, also read training-only inputs (CMVN stats) and enable augmentation."""
 
 
-def register(spec: ModelSpec) -> None:
-    _SPECS[spec.name] = spec
+def register(task: Task) -> None:
+    _TASKS[task.name] = task
 
 
-def get_spec(name: str) -> ModelSpec:
-    if name not in _SPECS and name in BUILTIN:
+def get_task(name: str) -> Task:
+    if name not in _TASKS and name in BUILTIN:
         module, cls = BUILTIN[name].split(":")
         register(getattr(importlib.import_module(module), cls)())
-    if name not in _SPECS:
-        known = ", ".join(sorted(set(BUILTIN) | set(_SPECS)))
+    if name not in _TASKS:
+        known = ", ".join(sorted(set(BUILTIN) | set(_TASKS)))
         raise ConfigError(f"config key 'model': '{name}' is not a known model (known: {known})")
-    return _SPECS[name]
+    return _TASKS[name]

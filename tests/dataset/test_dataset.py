@@ -8,7 +8,7 @@ import torch
 from asr_helpers import make_feats_dir
 
 from jsertk.data.problems import DataDirError
-from jsertk.train.dataset import FeatsDataset, collate
+from jsertk.dataset.feats import FeatsDataset, collate
 
 
 def _emotion(utt: str, value: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jsertk.train.sampler import BucketBatchSampler, balance_classes
+from jsertk.dataset.sampler import BucketBatchSampler, balance_classes
 
 # 90 of class 0, 10 of class 1, 30 of class 2, 50 without a class label
 CLASSES = [0] * 90 + [1] * 10 + [2] * 30 + [-1] * 50

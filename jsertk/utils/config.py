@@ -16,10 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 from jsertk.utils.atomic import atomic_write_text
-
-
-class ConfigError(ValueError):
-    pass
+from jsertk.utils.errors import ConfigError  # noqa: F401 (raised here, imported from here by callers)
 
 
 class OpenSection(dict):

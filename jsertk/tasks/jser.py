@@ -1,4 +1,4 @@
-"""Config sections, resources and labels of the joint ASR-SER model (`model: jser`).
+"""The joint ASR-SER task (`model: jser`): config sections, resources, labels and the model.
 
 Labels read per utterance: `text` (ASR), `utt2emo` (class index over the class list), `utt2dim`
 (arousal, valence, dominance) and `utt2spk` (speaker index over the training speakers, plus the
@@ -10,99 +10,31 @@ the experiment dir, as the speaker list is as `speakers.txt`.
 carry text, `aux` needs neither (e.g. speaker/gender-only data); any labels present are used.
 `pseudo` dirs carry pseudo labels (utt2emo and/or text, with utt2emo_conf / utt2text_conf), whose
 losses are weighted down (config section `pseudo`); `unlab` dirs are read without labels and
-feed only the unsupervised losses (distribution matching, the AAE). Each utterance carries its
-dir's role index into the batch (`role`); validation data has none and counts as true labels.
+feed only the unsupervised losses (distribution matching, the AAE). Utterances of pseudo dirs are
+flagged in the batch (`pseudo`); validation data has no flags and counts as true labels.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from types import SimpleNamespace
 
-from jsertk.config import ConfigError, OpenSection
-from jsertk.models.asr_spec import AsrSpec
-from jsertk.models.registry import ModelSpec
-from jsertk.utils.atomic import atomic_write_text
+from jsertk.tasks.asr import AsrTask
+from jsertk.tasks.base import Task
+from jsertk.tasks.jser_init import adopt_asr_architecture, init_model_type, load_asr_init, load_joint_init
+from jsertk.tasks.jser_labels import (CLASSES_FILE, ROLES, SPEAKERS_FILE, EmotionParser, SpeakerParser, read_list,
+                                      save_list)
+from jsertk.utils.config import OpenSection
+from jsertk.utils.errors import ConfigError
 
-CLASSES_FILE, SPEAKERS_FILE = "classes.txt", "speakers.txt"
-ROLES = ("ser", "asr", "aux", "pseudo", "unlab")
-ROLE_INDEX = {r: i for i, r in enumerate(ROLES)}
 DM_APPLY_TO = ("unlabelled", "all")
-GENDERS = {"m": 0, "f": 1}
 
 
-def read_list(path: Path) -> list[str]:
-    return [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _save_list(path: Path, names: list[str]) -> None:
-    text = "".join(f"{n}\n" for n in names)
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        atomic_write_text(path, text)
-
-
-class EmotionParser:
-    """utt2emo value -> class index; with no fixed list, classes grow until `freeze`."""
-
-    def __init__(self, classes: list[str], label_map: dict[str, str]):
-        self.fixed = bool(classes)
-        self.index = {c: i for i, c in enumerate(classes)}
-        self.label_map = label_map
-
-    def __call__(self, utt: str, value: str) -> int:
-        toks = value.split()
-        if len(toks) != 1:
-            raise ValueError(f"expected one class name, got '{value}'")
-        name = self.label_map.get(toks[0], toks[0])
-        if name not in self.index:
-            if self.fixed:
-                raise ValueError(f"emotion '{name}' is not in the class list ({', '.join(self.index)}); add it to "
-                                 "'classes' or map it with 'label_map' in the config")
-            self.index[name] = len(self.index)
-        return self.index[name]
-
-    def freeze(self) -> dict[int, int]:
-        """Sort the grown list; returns old index -> new index."""
-        names = sorted(self.index)
-        remap = {self.index[n]: i for i, n in enumerate(names)}
-        self.index, self.fixed = {n: i for i, n in enumerate(names)}, True
-        return remap
-
-
-class SpeakerParser:
-    """utt2spk value -> (speaker index, gender index); -1 where unknown. The speaker list grows while
-    training sets are read and is frozen before validation sets (their speakers are then unknown)."""
-
-    def __init__(self, speakers: list[str] | None):
-        self.index = {s: i for i, s in enumerate(speakers or [])}
-        self.frozen = speakers is not None
-        self.genders: dict[str, int] = {}
-
-    def begin_file(self, path: Path) -> None:
-        from jsertk.data.schema import parse_gender
-        from jsertk.data.table import read_table
-
-        g = path.parent / "spk2gender"
-        self.genders = {}
-        if g.is_file():
-            for spk, value in read_table(g).items():
-                try:
-                    self.genders[spk] = GENDERS[parse_gender(value)]
-                except ValueError as e:
-                    raise ValueError(f"{g}: speaker '{spk}': {e}") from None
-
-    def __call__(self, utt: str, value: str) -> tuple[float, float]:
-        spk = value.strip()
-        if spk not in self.index and not self.frozen:
-            self.index[spk] = len(self.index)
-        return float(self.index.get(spk, -1)), float(self.genders.get(spk, -1))
-
-
-class JserSpec(ModelSpec):
+class JserTask(Task):
     name = "jser"
 
     def defaults(self) -> dict:
         return {
-            **AsrSpec().defaults(),
+            **AsrTask().defaults(),
             "init": "",  # ASR experiment dir whose model.pth initialises the ASR branch (jsertk train --init)
             "classes": [],  # emotion classes in head order; [] = sorted classes of the training utt2emo
             "label_map": OpenSection(),  # label in utt2emo -> class (e.g. excited: happy)
@@ -133,7 +65,7 @@ class JserSpec(ModelSpec):
 
     def train_data_options(self, cfg, num_dirs):
         roles = data_roles(cfg, num_dirs)
-        return {"roles": [ROLE_INDEX[r] for r in roles], "labelled": [r != "unlab" for r in roles]}
+        return {"pseudo": [r == "pseudo" for r in roles], "labelled": [r != "unlab" for r in roles]}
 
     def setup(self, cfg, expdir, training):
         expdir = Path(expdir)
@@ -145,7 +77,7 @@ class JserSpec(ModelSpec):
             if role not in ROLES:
                 raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
         check_semi_supervised_config(cfg)
-        asr = AsrSpec().setup(cfg, expdir, training)
+        asr = AsrTask().setup(cfg, expdir, training)
         classes = list(cfg["classes"])
         if not training and (expdir / CLASSES_FILE).is_file():
             classes = read_list(expdir / CLASSES_FILE)
@@ -159,7 +91,7 @@ class JserSpec(ModelSpec):
     def label_parsers(self, resources):
         from jsertk.data.schema import parse_confidence, parse_dims
 
-        parsers = AsrSpec().label_parsers(resources)
+        parsers = AsrTask().label_parsers(resources)
         parsers.update({"utt2emo": resources.emotion, "utt2dim": lambda utt, value: parse_dims(value),
                         "utt2spk": resources.speaker})
         if resources.confidences:  # read only when they weight the pseudo-label losses
@@ -167,7 +99,7 @@ class JserSpec(ModelSpec):
         return parsers
 
     def label_report(self, resources):
-        return AsrSpec().label_report(resources)
+        return AsrTask().label_report(resources)
 
     def check_data(self, cfg, resources, train_set) -> None:
         """After the training sets are read: check each set against its role, fix the class and
@@ -195,15 +127,15 @@ class JserSpec(ModelSpec):
             if v is not None:
                 counts[v] += 1
         resources.class_counts = counts
-        _save_list(resources.expdir / CLASSES_FILE, list(emo.index))
-        _save_list(resources.expdir / SPEAKERS_FILE, list(resources.speaker.index))
+        save_list(resources.expdir / CLASSES_FILE, list(emo.index))
+        save_list(resources.expdir / SPEAKERS_FILE, list(resources.speaker.index))
 
     def build(self, cfg, resources, input_dim, training):
         import torch
 
         from jsertk.models.jser import JointModel
 
-        asr = AsrSpec().build(cfg, resources, input_dim, training)
+        asr = AsrTask().build(cfg, resources, input_dim, training)
         init_from_joint = training and cfg["init"] and init_model_type(Path(cfg["init"])) == "jser"
         if training and cfg["init"] and not init_from_joint:
             load_asr_init(asr, Path(cfg["init"]))
@@ -224,9 +156,6 @@ class JserSpec(ModelSpec):
         if init_from_joint:
             load_joint_init(model, Path(cfg["init"]))
         return model
-
-
-ARCHITECTURE_KEYS = ("encoder", "encoder_conf", "decoder", "decoder_conf")
 
 
 def data_roles(cfg: dict, num_dirs: int) -> list[str]:
@@ -279,81 +208,3 @@ def _check_confidences(d: Path, set_id: int, train_set) -> None:
                                   "pseudolabel does) or set pseudo.confidence_weighting to false")
 
 
-def adopt_asr_architecture(cfg: dict, init_dir: Path) -> None:
-    """Build the ASR branch as the init experiment built its model (its encoder and decoder sections,
-    and its tokenizer unless the config names one), so the weights fit; the saved config records it."""
-    import logging
-
-    import yaml
-
-    from jsertk.config import to_plain
-
-    path = init_dir / "config.yaml"
-    if not path.is_file():
-        raise ConfigError(f"config key 'init': {path} not found; 'init' must be an experiment dir of `jsertk train`")
-    asr_cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for key in ARCHITECTURE_KEYS:
-        if key in asr_cfg and to_plain(cfg[key]) != asr_cfg[key]:
-            logging.getLogger("jsertk.train").info("config key '%s' taken from %s: %s", key, path, asr_cfg[key])
-            cfg[key] = asr_cfg[key]
-    if not cfg["tokenizer"]:
-        cfg["tokenizer"] = str(init_dir / "tokenizer")
-    # Input normalisation is not in the weights, but the weights were trained for one. Per-utterance MVN
-    # helps ASR and removes loudness, an emotion cue, so a joint model may choose otherwise: say so.
-    init_mvn = (asr_cfg.get("frontend") or {}).get("utterance_mvn", "none")
-    if init_mvn != cfg["frontend"]["utterance_mvn"]:
-        logging.getLogger("jsertk.train").warning(
-            "config key 'frontend.utterance_mvn' is '%s' but %s was trained with '%s': the shared encoder sees "
-            "input normalised differently from its pretraining (set frontend.utterance_mvn: %s to match)",
-            cfg["frontend"]["utterance_mvn"], init_dir, init_mvn, init_mvn)
-
-
-def init_model_type(init_dir: Path) -> str:
-    """The `model` of the experiment that `init` names (asr or jser)."""
-    import yaml
-
-    path = init_dir / "config.yaml"
-    if not path.is_file():
-        raise ConfigError(f"config key 'init': {path} not found; 'init' must be an experiment dir of `jsertk train`")
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("model", "asr")
-
-
-def load_joint_init(model, init_dir: Path) -> None:
-    """Start from a trained joint model (e.g. the teacher of a semi-supervised round): every tensor
-    whose name and shape it shares with this model is copied; parts it lacks (an AAE the teacher was
-    trained without) start fresh. The ASR branch and the emotion heads must fit."""
-    import logging
-
-    from jsertk.train import checkpoint as ckpt
-
-    state = ckpt.load(init_dir / "model.pth")
-    if "model" in state and "optimizer" in state:
-        state = state["model"]
-    # the teacher's update count is not the student's: its distribution-matching ramp starts at 0
-    state = {k: v for k, v in state.items() if k != "dm_updates"}
-    own = model.state_dict()
-    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}" for k in state
-             if k in own and state[k].shape != own[k].shape]
-    if wrong:
-        raise ConfigError(f"config key 'init': {init_dir}/model.pth does not fit this model (same tokenizer, "
-                          f"encoder, lexical and fusion sections and class list needed): {'; '.join(wrong[:5])}")
-    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
-    fresh = sorted({k.split(".")[0] + ("." + k.split(".")[1] if k.startswith("heads.") else "")
-                    for k in own if k not in state})
-    logging.getLogger("jsertk.train").info(
-        "initialised %d of %d tensors from %s/model.pth%s", sum(k in own for k in state), len(own), init_dir,
-        f"; fresh: {', '.join(fresh)}" if fresh else "")
-
-
-def load_asr_init(asr, init_dir: Path) -> None:
-    """Copy the weights of a trained ASR experiment (its model.pth) into the ASR branch."""
-    from jsertk.train import checkpoint as ckpt
-
-    state = ckpt.load(init_dir / "model.pth")
-    if "model" in state and "optimizer" in state:
-        state = state["model"]
-    try:
-        asr.load_state_dict(state)
-    except RuntimeError as e:
-        raise ConfigError(f"config key 'init': {init_dir}/model.pth does not fit the ASR branch of this config "
-                          f"(encoder, decoder and tokenizer must match the ASR experiment): {e}") from None
