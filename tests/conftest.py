@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import SHARED, make_data_dir, make_segmented_dir, write_tone  # noqa: F401  (re-exported)
 
 

@@ -9,6 +9,8 @@ from typing import Optional
 
 import typer
 
+from jsertk.utils.errors import InputError
+
 
 def _exit_on_sigterm() -> None:
     """Turn SIGTERM (kill, scancel, a launcher's Ctrl-C) into a normal exit so that files being
@@ -51,7 +53,7 @@ def compute_fbank(
 
     _exit_on_sigterm()
     if (job is None) != (nj is None):
-        raise ValueError("give --job and --nj together (or neither)")
+        raise InputError("give --job and --nj together (or neither)")
     single = job is None
     job, nj = (1, 1) if single else (job, nj)
     check_job(job, nj, split_by)
@@ -61,9 +63,9 @@ def compute_fbank(
     src_path = job_source(data, job, nj, split_by)
     if not src_path.is_dir():
         by = "" if split_by == "speaker" else f" --by {split_by}"
-        raise ValueError(f"{src_path} not found: split the data dir first with `jsertk data split {data} {nj}{by}`")
+        raise InputError(f"{src_path} not found: split the data dir first with `jsertk data split {data} {nj}{by}`")
     if out.resolve() == Path(data).resolve():
-        raise ValueError(f"the feature dir {out} must differ from the data dir {data}")
+        raise InputError(f"the feature dir {out} must differ from the data dir {data}")
     part = part_dir(out, job, nj, split_by)
     # The merged scp of an earlier run points into the ark this job is about to replace.
     (out / "feats.scp").unlink(missing_ok=True)
@@ -107,7 +109,7 @@ def compute_cmvn(
 
     scp = feats / "feats.scp" if feats.is_dir() else feats
     if not scp.is_file():
-        raise FileNotFoundError(f"{scp}: no such feats.scp")
+        raise InputError(f"{scp}: no such feats.scp")
     target = out if out is not None else scp.parent / "cmvn.ark"
     stats = compute_stats(scp, progress=progress)
     write_stats(target, stats)
@@ -123,7 +125,8 @@ def feats_info(
     progress: bool = typer.Option(False, help="Print progress to stderr."),
 ) -> None:
     """Dimensions and frame counts; exit 1 on NaN/Inf, differing dims or utt2num_frames mismatch."""
-    from jsertk.features.info import feats_info as info, format_feats_info
+    from jsertk.features.info import feats_info as info
+    from jsertk.features.info import format_feats_info
 
     result = info(path, frame_shift_ms=frame_shift, progress=progress)
     typer.echo(json.dumps(result, indent=2) if as_json else format_feats_info(result))
@@ -146,7 +149,7 @@ def speed_perturb(
     try:
         values = [float(f) for f in factors.split(",") if f.strip()]
     except ValueError:
-        raise ValueError(f"--factors must be comma-separated numbers, got '{factors}'") from None
+        raise InputError(f"--factors must be comma-separated numbers, got '{factors}'") from None
     result = perturb(data, out, values)
     typer.echo(f"{out}: {len(result.utt2spk())} utterances ({len(values)} speed copies of {data})")
 
@@ -160,8 +163,7 @@ def speed_audio(
 
     import soundfile as sf
 
-    from jsertk.features.audio import decode_bytes
-    from jsertk.features.audio import speed_audio_pcm16
+    from jsertk.features.audio import decode_bytes, speed_audio_pcm16
     from jsertk.features.speed import change_speed, check_factors, to_pcm16
 
     check_factors([factor])

@@ -5,23 +5,27 @@ a single command (`jsertk compute-fbank ...`) through the module's `register(app
 """
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from typing import Optional
 
 import typer
 
 from jsertk import __version__
-from jsertk.cli import data as data_cli
-from jsertk.cli import synth as synth_cli
 from jsertk.cli import asr as asr_cli
-from jsertk.cli import score as score_cli
+from jsertk.cli import data as data_cli
 from jsertk.cli import features as features_cli
 from jsertk.cli import launch as launch_cli
-from jsertk.cli import ser as ser_cli
 from jsertk.cli import lm as lm_cli
 from jsertk.cli import pseudolabel as pseudolabel_cli
-from jsertk.utils.config import ConfigError
+from jsertk.cli import score as score_cli
+from jsertk.cli import ser as ser_cli
+from jsertk.cli import synth as synth_cli
 from jsertk.data.problems import DataDirError, format_problems
+from jsertk.utils.errors import JsertkError
+
+DEBUG_ENV = "JSERTK_DEBUG"
 
 app = typer.Typer(
     name="jsertk",
@@ -48,24 +52,38 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _debug(value: bool) -> None:
+    if value:
+        os.environ[DEBUG_ENV] = "1"
+
+
 @app.callback()
 def _root(
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
                                            help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", callback=_debug, is_eager=True,
+                               help=f"Print the traceback of every error, also of known user errors "
+                                    f"(same as {DEBUG_ENV}=1)."),
 ) -> None:
     """Joint speech recognition and speech emotion recognition toolkit."""
 
 
+def _debugging() -> bool:
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
 def main() -> None:
-    """Run the CLI. Known errors print as one clear message (data errors as `file:line: reason`
-    lines) and exit with code 1, without a traceback."""
+    """Run the CLI. A known user error (bad data, bad config, a missing or damaged file: a
+    `JsertkError`) prints as one clear message (data errors as `file:line: reason` lines) and exits
+    with code 1. Anything else is a bug: it keeps its traceback. With --debug or JSERTK_DEBUG=1,
+    every error prints its traceback."""
     try:
         app()
-    except DataDirError as e:
-        print(format_problems(e.problems), file=sys.stderr)
-        sys.exit(1)
-    except (ConfigError, ValueError, FileNotFoundError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except JsertkError as e:
+        if _debugging():
+            traceback.print_exc()
+        message = format_problems(e.problems) if isinstance(e, DataDirError) else f"error: {e}"
+        print(message, file=sys.stderr)
         sys.exit(1)
 
 

@@ -8,10 +8,6 @@ from typing import Optional
 import typer
 
 
-def _default_labels_from(data: Path) -> Path:
-    return data if (data / "utt2spk").is_file() else Path("data") / data.name
-
-
 def pseudolabel(
     model: Path = typer.Option(Path("exp/jser_train"), help="Experiment dir of a jser model (`jsertk train`), "
                                "with config.yaml, the weights and classes.txt."),
@@ -51,66 +47,18 @@ def pseudolabel(
     LABELS_FROM, feats.scp and utt2num_frames from DATA, utt2emo, utt2emo_conf, text, utt2text_conf
     and pseudolabel.json (options, counts, confidences, and accuracy/WER against the reference
     when LABELS_FROM/.ref exists). See docs/semi-supervised.md."""
-    from jsertk.infer.pseudolabel import (SelectOptions, check_heads, format_summary, select, summarize,
-                                          warn_empty_classes, write_pseudolabels)
-    from jsertk.infer.pseudolabel_score import (PseudoLabelError, check_feature_dir, emotion_heads_of, load_jser,
-                                                progress_printer, score_dir, score_parallel)
-    from jsertk.tasks.jser import read_list
+    from jsertk.infer.pseudolabel import SelectOptions, format_summary
+    from jsertk.infer.pseudolabel_run import PseudoLabelRun, run_pseudolabel
 
-    opts = SelectOptions(threshold, agreement, max_per_class, balance, text_threshold)
-    opts.check()
-    check_feature_dir(data)
-    if not (model / "classes.txt").is_file():
-        raise PseudoLabelError(f"{model / 'classes.txt'}: not found; {model} is not a trained jser experiment dir")
-    if nj < 1:
-        raise PseudoLabelError(f"--nj must be >= 1, got {nj}")
-    out = out or Path("data") / f"{data.name}_pl"
-    labels_from = labels_from or _default_labels_from(data)
-    if not (labels_from / "utt2spk").is_file():
-        raise PseudoLabelError(f"{labels_from / 'utt2spk'}: not found; give the data dir of these utterances with "
-                               "--labels-from")
-    ref = ref or labels_from / ".ref"
-    heads = emotion_heads_of(model)
-    if heads is not None:  # before scoring; the scores are checked again after it
-        check_heads(heads, agreement, f"heads in {model / 'config.yaml'}")
-    classes = read_list(model / "classes.txt")
-    tokenizer = None
-    if nj == 1:
-        import torch
-
-        if threads:
-            torch.set_num_threads(threads)
-        net, tokenizer = load_jser(model, checkpoint, device)
-        scores, too_short = score_dir(net, tokenizer, data, max_frames_per_batch, device,
-                                      progress_printer("pseudolabel"))
-    else:
-        work = out.with_name(out.name + ".work")
-        scores, too_short = score_parallel(model, checkpoint, data, work, nj, backend, max_frames_per_batch, device,
-                                           threads)
-    sel = select(scores, classes, opts)
-    normalize = _ref_normalizer(model, tokenizer) if (ref / "text").is_file() else None
-    summary = summarize(sel, classes, opts, too_short, ref if ref.is_dir() else None, normalize,
-                        extra={"model": str(model), "checkpoint": checkpoint, "data": str(data),
-                               "labels_from": str(labels_from), "ref": str(ref), "nj": nj, "backend": backend,
-                               "max_frames_per_batch": max_frames_per_batch, "device": device, "threads": threads})
-    write_pseudolabels(out, data, labels_from, sel, summary)
-    warn_empty_classes(summary)
+    run = PseudoLabelRun(model, data, out, labels_from, ref, checkpoint, nj, backend, max_frames_per_batch, device,
+                         threads)
+    summary, too_short = run_pseudolabel(run, SelectOptions(threshold, agreement, max_per_class, balance,
+                                                            text_threshold))
     if too_short:
         typer.echo(f"warning: {len(too_short)} utterances shorter than the encoder's minimum input were not scored "
                    f"(e.g. '{too_short[0]}')", err=True)
     typer.echo(format_summary(summary))
-    typer.echo(f"{out}: {summary['counts']['utterances_written']} utterances written")
-
-
-def _ref_normalizer(model: Path, tokenizer):
-    """The model tokenizer's text normalisation, so references compare with hypotheses as trained."""
-    if tokenizer is None:  # scored by jobs: read the tokenizer (small) without the weights
-        from jsertk.tasks.base import get_task
-        from jsertk.tasks.config import load_train_config
-
-        cfg = load_train_config(model / "config.yaml")
-        tokenizer = get_task(cfg["model"]).setup(cfg, model, training=False).tokenizer
-    return getattr(tokenizer, "normalize", None)
+    typer.echo(f"{run.resolved().out}: {summary['counts']['utterances_written']} utterances written")
 
 
 def pseudolabel_score(
@@ -127,7 +75,12 @@ def pseudolabel_score(
     confidence) as JSON lines; what each job of `jsertk pseudolabel --nj N` runs."""
     import torch
 
-    from jsertk.infer.pseudolabel_score import load_jser, progress_printer, score_dir, write_scores
+    from jsertk.infer.pseudolabel_score import (
+        load_jser,
+        progress_printer,
+        score_dir,
+        write_scores,
+    )
 
     if threads:
         torch.set_num_threads(threads)

@@ -17,58 +17,31 @@ def decode(
     max_frames_per_batch: int = typer.Option(20000, help="Padded input frames per encoder batch."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
+    ref: Optional[Path] = typer.Option(None, help="Data dir with the reference labels of DATA (utt2emo, utt2dim, "
+                                       "text): score every head and the transcripts; summary.json lists UA/WA/WER."),
 ) -> None:
     """Emotion, dimensions and transcript of DATA with a jser model.
 
     Writes hyp.emo (fused head), hyp_acoustic.emo / hyp_lexical.emo (single-view heads, if built),
     emo_post.ark/.scp (fused posteriors over classes.txt), hyp.dim, hyp.text (CTC 1-best) and
-    decode.json; score with `jsertk score-ser DATA_LABELS OUTDIR`."""
-    import json
-    import shutil
-
-    import numpy as np
+    decode.json. With --ref, also scores them (scores.json, acoustic/, lexical/, wer/); else score
+    with `jsertk score-ser DATA_LABELS OUTDIR`."""
     import torch
 
-    from jsertk.features.io import ArkScpWriter
-    from jsertk.infer.asr import DecodeStats
-    from jsertk.tasks.experiment import load_model
-    from jsertk.infer.ser import predict_dir
-    from jsertk.utils.atomic import atomic_open
+    from jsertk.infer.evaluate import score_decode_dir
+    from jsertk.infer.ser import decode_ser_dir
 
     if threads:
         torch.set_num_threads(threads)
-    model, cfg, resources = load_model(model_dir, checkpoint, device)
-    if cfg["model"] != "jser":
-        raise ValueError(f"{model_dir}: a '{cfg['model']}' model; `jsertk decode` needs a jser model "
-                         "(use decode-asr for ASR models)")
     outdir = outdir or model_dir / f"decode_{data.name}"
-    stats = DecodeStats()
-    results = sorted(predict_dir(model, resources.tokenizer, data, stats, max_frames_per_batch, device,
-                                 cfg["data"]["frame_shift_ms"]), key=lambda r: r.utt.encode())
-    with ArkScpWriter(outdir / "emo_post.ark", outdir / "emo_post.scp") as w:
-        for r in results:
-            w.write(r.utt, r.posteriors.astype(np.float32))
-    with atomic_open(outdir / "hyp.emo") as f:
-        f.writelines(f"{r.utt} {r.emotion}\n" for r in results)
-    for view in ("emotion_acoustic", "emotion_lexical"):
-        if results and view in results[0].views:
-            with atomic_open(outdir / f"hyp_{view.split('_')[1]}.emo") as f:
-                f.writelines(f"{r.utt} {model.classes[int(r.views[view].argmax())]}\n" for r in results)
-    if results and results[0].dims is not None:
-        with atomic_open(outdir / "hyp.dim") as f:
-            f.writelines(f"{r.utt} {r.dims[0]:.4f} {r.dims[1]:.4f} {r.dims[2]:.4f}\n" for r in results)
-    with atomic_open(outdir / "hyp.text") as f:
-        f.writelines(f"{r.utt} {r.text}\n" if r.text else f"{r.utt}\n" for r in results)
-    shutil.copyfile(model_dir / "classes.txt", outdir / "classes.txt")
-    summary = {"checkpoint": checkpoint, "utterances": len(results), "too_short": stats.too_short,
-               "audio_seconds": round(stats.audio_seconds, 2), "decode_seconds": round(stats.decode_seconds, 2),
-               "rtf": round(stats.rtf, 4), "threads": torch.get_num_threads()}
-    with atomic_open(outdir / "decode.json") as f:
-        f.write(json.dumps(summary, indent=2) + "\n")
+    summary, stats = decode_ser_dir(model_dir, data, outdir, checkpoint, max_frames_per_batch, device)
     if stats.too_short:
         typer.echo(f"warning: {stats.too_short} utterances shorter than the encoder's minimum input were skipped",
                    err=True)
-    typer.echo(f"{outdir}: {len(results)} utterances, RTF {stats.rtf:.3f} ({torch.get_num_threads()} threads)")
+    typer.echo(f"{outdir}: {summary['utterances']} utterances, RTF {stats.rtf:.3f} ({torch.get_num_threads()} threads)")
+    if ref is not None:
+        scored = score_decode_dir(outdir, ref, model_dir / "tokenizer")
+        typer.echo(f"{outdir}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
 
 
 def pack(

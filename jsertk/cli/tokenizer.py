@@ -19,7 +19,8 @@ def train_tokenizer(
 ) -> None:
     """Train a tokenizer; writes spm.model, tokens.txt (<blank>=0, <unk>=1, <sos/eos>=last) and tokenizer.yaml."""
     from jsertk.data import DataDir
-    from jsertk.text import TextNormalizer, train_tokenizer as train
+    from jsertk.text import TextNormalizer
+    from jsertk.text import train_tokenizer as train
 
     texts: list[str] = []
     for d in dirs:

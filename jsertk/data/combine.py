@@ -10,6 +10,7 @@ from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.schema import FILES, REQUIRED_WHEN_PRESENT
 from jsertk.data.table import write_table
 from jsertk.utils.atomic import atomic_dir
+from jsertk.utils.errors import InputError
 
 
 def combine(srcs: list[str | os.PathLike], dst: str | os.PathLike) -> DataDir:
@@ -22,9 +23,9 @@ def combine(srcs: list[str | os.PathLike], dst: str | os.PathLike) -> DataDir:
     """
     dirs = [DataDir(s) for s in srcs]
     if not dirs:
-        raise ValueError("nothing to combine")
+        raise InputError("nothing to combine")
     if any(d.path.resolve() == Path(dst).resolve() for d in dirs):
-        raise ValueError(f"combine output {dst} must differ from its sources")
+        raise InputError(f"combine output {dst} must differ from its sources")
     any_segments = any(d.has("segments") for d in dirs)
     names = [n for n in FILES if n != "spk2utt" and any(d.has(n) for d in dirs)]
     if any_segments and "segments" not in names:

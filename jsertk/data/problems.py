@@ -5,6 +5,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from jsertk.utils.errors import JsertkError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -20,7 +22,7 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-class DataDirError(Exception):
+class DataDirError(JsertkError):
     """Raised when a data directory cannot be used as it is; carries every problem found."""
 
     def __init__(self, problems: list[Problem]):

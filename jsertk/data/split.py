@@ -10,6 +10,7 @@ from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.table import read_entries, sort_key
 from jsertk.utils.atomic import atomic_dir, atomic_write_text
+from jsertk.utils.errors import InputError
 
 SPLIT_MODES = ("speaker", "utterance")
 
@@ -47,9 +48,9 @@ def split(path: str | os.PathLike, n: int, by: str = "speaker") -> list[Path]:
     An existing split is reused when the source files have not changed since it was made.
     """
     if by not in SPLIT_MODES:
-        raise ValueError(f"split mode must be one of {SPLIT_MODES}, got '{by}'")
+        raise InputError(f"split mode must be one of {SPLIT_MODES}, got '{by}'")
     if n < 1:
-        raise ValueError(f"number of parts must be >= 1, got {n}")
+        raise InputError(f"number of parts must be >= 1, got {n}")
     src = DataDir(path)
     out = src.path / split_dir_name(n, by)
     parts_paths = [out / str(k) for k in range(1, n + 1)]
@@ -94,12 +95,12 @@ def subset(path: str | os.PathLike, dst: str | os.PathLike, *, first: int | None
     (or speakers, with unit="speaker"), or the utterances/speakers named in a list file."""
     chosen = [x is not None for x in (first, random, utt_list, spk_list)]
     if sum(chosen) != 1:
-        raise ValueError("give exactly one of: first, random, utt_list, spk_list")
+        raise InputError("give exactly one of: first, random, utt_list, spk_list")
     if unit not in SPLIT_MODES:
-        raise ValueError(f"unit must be one of {SPLIT_MODES}, got '{unit}'")
+        raise InputError(f"unit must be one of {SPLIT_MODES}, got '{unit}'")
     src = DataDir(path)
     if Path(dst).resolve() == src.path.resolve():
-        raise ValueError(f"subset output {dst} must differ from its source")
+        raise InputError(f"subset output {dst} must differ from its source")
     spk2utt = src.spk2utt()
     if unit == "speaker" or spk_list is not None:
         pool = sorted(spk2utt, key=sort_key)
@@ -111,7 +112,7 @@ def subset(path: str | os.PathLike, dst: str | os.PathLike, *, first: int | None
     if first is not None or random is not None:
         count = first if first is not None else random
         if count < 1 or count > len(pool):
-            raise ValueError(f"asked for {count} {unit}s but {src.path} has {len(pool)}")
+            raise InputError(f"asked for {count} {unit}s but {src.path} has {len(pool)}")
         ids = pool[:count] if first is not None else _random.Random(seed).sample(pool, count)
     else:
         list_path = utt_list if utt_list is not None else spk_list

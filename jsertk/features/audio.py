@@ -17,6 +17,7 @@ import soundfile as sf
 from jsertk.data.datadir import DataDir
 from jsertk.data.schema import Segment
 from jsertk.features.speed import change_speed, parse_speed_command, to_pcm16
+from jsertk.utils.errors import JsertkError
 
 # Kaldi's extract-segments default: a segment may end this far past the audio (it is cut
 # to the audio's end); a segment ending further out is an error.
@@ -25,7 +26,7 @@ MAX_SEGMENT_OVERSHOOT_S = 0.5
 _WAV_DATA_SHORT = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
-class AudioError(ValueError):
+class AudioError(JsertkError):
     """Audio that cannot be used; `source` is the file or command, `utt` the utterance (if known)."""
 
     def __init__(self, source: str, reason: str, utt: str | None = None):

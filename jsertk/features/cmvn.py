@@ -45,17 +45,17 @@ def compute_stats(scp: str | os.PathLike, progress: bool = True) -> np.ndarray:
     stats = None
     for utt, feats in read_scp(scp):
         if feats.ndim != 2 or feats.shape[0] == 0:
-            raise ValueError(f"{scp}: '{utt}' is not a non-empty 2-D matrix (shape {feats.shape})")
+            raise InputError(f"{scp}: '{utt}' is not a non-empty 2-D matrix (shape {feats.shape})")
         if stats is not None and feats.shape[1] != stats.shape[1] - 1:
-            raise ValueError(f"{scp}: '{utt}' has dimension {feats.shape[1]}, the utterances before it "
+            raise InputError(f"{scp}: '{utt}' has dimension {feats.shape[1]}, the utterances before it "
                              f"{stats.shape[1] - 1}")
         if not np.isfinite(feats).all():
-            raise ValueError(f"{scp}: '{utt}' holds NaN or Inf values (check it with `jsertk feats-info`)")
+            raise InputError(f"{scp}: '{utt}' holds NaN or Inf values (check it with `jsertk feats-info`)")
         stats = accumulate(feats, stats)
         if meter:
             meter.update()
     if stats is None:
-        raise ValueError(f"{scp}: no features")
+        raise InputError(f"{scp}: no features")
     if meter:
         meter.close()
     return stats

@@ -20,6 +20,7 @@ from jsertk.data.schema import FILES
 from jsertk.data.table import read_entries, read_table, write_table
 from jsertk.features.extract import CONFIG_NAME, check_job, part_dir
 from jsertk.utils.atomic import atomic_write_text
+from jsertk.utils.errors import InputError
 
 _OWN_FILES = ("feats.scp", "utt2num_frames")
 CMVN_NAME = "cmvn.ark"
@@ -37,11 +38,11 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
     src = DataDir(data)
     out = Path(out)
     if out.resolve() == src.path.resolve():
-        raise ValueError(f"the feature dir {out} must differ from the data dir it is computed from")
+        raise InputError(f"the feature dir {out} must differ from the data dir it is computed from")
     parts = [part_dir(out, k, nj, split_by) for k in range(1, nj + 1)]
     missing = [k for k, p in enumerate(parts, 1) if not (p / "feats.scp").is_file()]
     if missing:
-        raise ValueError(f"{out}: job(s) {', '.join(map(str, missing))} of {nj} have not finished (no "
+        raise InputError(f"{out}: job(s) {', '.join(map(str, missing))} of {nj} have not finished (no "
                          f"{parts[missing[0] - 1] / 'feats.scp'}); rerun them (jsertk launch --only-failed ...)")
     config = _same_config(parts)
     scp: dict[str, str] = {}
@@ -50,7 +51,7 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
     for p in parts:
         for e in read_entries(p / "feats.scp"):
             if e.key in scp:
-                raise ValueError(f"{p / 'feats.scp'}:{e.line}: utterance '{e.key}' also has features in another job")
+                raise InputError(f"{p / 'feats.scp'}:{e.line}: utterance '{e.key}' also has features in another job")
             scp[e.key] = e.value
         frames.update(read_table(p / "utt2num_frames"))
         if (p / "bad_utts").is_file():
@@ -76,10 +77,10 @@ def _same_config(parts: list[Path]) -> str:
     first = texts[parts[0]]
     for p, text in texts.items():
         if text != first:
-            raise ValueError(f"{p / CONFIG_NAME} differs from {parts[0] / CONFIG_NAME}: the jobs ran with different "
+            raise InputError(f"{p / CONFIG_NAME} differs from {parts[0] / CONFIG_NAME}: the jobs ran with different "
                              "fbank options; rerun them all")
     if not first:
-        raise ValueError(f"{parts[0] / CONFIG_NAME} is missing")
+        raise InputError(f"{parts[0] / CONFIG_NAME} is missing")
     yaml.safe_load(first)
     return first
 
@@ -94,7 +95,7 @@ def _check_coverage(src: DataDir, scp: dict[str, str], failed: dict[str, str], o
             detail.append(f"{len(lacking)} utterance(s) of {src.path} have no features (e.g. '{lacking[0]}')")
         if unknown:
             detail.append(f"{len(unknown)} feature(s) belong to no utterance of {src.path} (e.g. '{unknown[0]}')")
-        raise ValueError(f"{out}: the job outputs do not match the data dir: {'; '.join(detail)}. Was the data dir "
+        raise InputError(f"{out}: the job outputs do not match the data dir: {'; '.join(detail)}. Was the data dir "
                          "changed after it was split? Split it again and recompute the features.")
 
 

@@ -22,6 +22,7 @@ from jsertk.features.fbank import FbankConfig, FbankExtractor, resample
 from jsertk.features.io import ArkScpWriter
 from jsertk.features.progress import Progress
 from jsertk.utils.atomic import atomic_write_text
+from jsertk.utils.errors import InputError
 
 CONFIG_NAME = "fbank.yaml"
 
@@ -48,11 +49,11 @@ def part_dir(out: str | os.PathLike, job: int, nj: int, split_by: str = "speaker
 
 def check_job(job: int, nj: int, split_by: str = "speaker") -> None:
     if split_by not in SPLIT_MODES:
-        raise ValueError(f"--split-by must be one of {', '.join(SPLIT_MODES)}, got '{split_by}'")
+        raise InputError(f"--split-by must be one of {', '.join(SPLIT_MODES)}, got '{split_by}'")
     if nj < 1:
-        raise ValueError(f"--nj must be >= 1, got {nj}")
+        raise InputError(f"--nj must be >= 1, got {nj}")
     if not 1 <= job <= nj:
-        raise ValueError(f"--job must be between 1 and --nj ({nj}), got {job}")
+        raise InputError(f"--job must be between 1 and --nj ({nj}), got {job}")
 
 
 def _remove_stale_temps(part: Path) -> None:
@@ -120,7 +121,7 @@ def extract_part(src: DataDir, part: Path, config: FbankConfig, *, resample_audi
             if meter:
                 meter.update(audio_s=samples.size / config.sample_rate)
         if not frames:
-            raise ValueError(f"{src.path}: no utterance gave features ({len(result.failed)} of {len(utts)} failed)")
+            raise InputError(f"{src.path}: no utterance gave features ({len(result.failed)} of {len(utts)} failed)")
         write_table(part / "utt2num_frames", frames)
         if result.failed:
             write_table(part / "bad_utts", result.failed)

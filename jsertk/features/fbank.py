@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from jsertk.features.audio import AudioError
+from jsertk.utils.errors import InputError
 
 INT16_SCALE = 32768.0
 
@@ -42,7 +43,7 @@ class FbankConfig:
             problems.append(f"need 0 <= low_freq < high_freq <= {nyquist:g} Hz (Nyquist), got low_freq "
                             f"{self.low_freq:g} and high_freq {self.high_freq:g} (= {high:g} Hz)")
         if problems:
-            raise ValueError("fbank options: " + "; ".join(problems))
+            raise InputError("fbank options: " + "; ".join(problems))
 
     @property
     def window_samples(self) -> int:

@@ -10,6 +10,7 @@ import numpy as np
 from jsertk.data.table import read_entries, read_table
 from jsertk.features.io import read_scp
 from jsertk.features.progress import Progress
+from jsertk.utils.errors import InputError
 
 
 def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: bool = False) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: 
     path = Path(path)
     scp = path / "feats.scp" if path.is_dir() else path
     if not scp.is_file():
-        raise FileNotFoundError(f"{scp}: no such feats.scp")
+        raise InputError(f"{scp}: no such feats.scp")
     num_frames_file = scp.parent / "utt2num_frames"
     expected = {k: int(v) for k, v in read_table(num_frames_file).items()} if num_frames_file.is_file() else None
     meter = Progress(len(read_entries(scp)), f"feats-info {scp}") if progress else None

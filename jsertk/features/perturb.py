@@ -13,8 +13,14 @@ from typing import Sequence
 from jsertk.data.datadir import DataDir, spk2utt_from_utt2spk
 from jsertk.data.schema import FILES
 from jsertk.data.table import write_table
-from jsertk.features.speed import DEFAULT_FACTORS, check_factors, prefix_of, speed_command
+from jsertk.features.speed import (
+    DEFAULT_FACTORS,
+    check_factors,
+    prefix_of,
+    speed_command,
+)
 from jsertk.utils.atomic import atomic_dir
+from jsertk.utils.errors import InputError
 
 # Files that describe the audio as it was; they do not hold for the perturbed copies.
 _STALE_FILES = ("feats.scp", "utt2num_frames")
@@ -32,7 +38,7 @@ def speed_perturb(src_path: str | os.PathLike, dst: str | os.PathLike,
     factors = check_factors(factors)
     src = DataDir(src_path)
     if os.path.abspath(dst) == os.path.abspath(src.path):
-        raise ValueError(f"speed-perturbed output {dst} must differ from its source")
+        raise InputError(f"speed-perturbed output {dst} must differ from its source")
     names = [n for n in src.present_files() if n != "spk2utt" and n not in _STALE_FILES]
     tables = {n: src.raw(n) for n in names}
     merged: dict[str, dict[str, str]] = {n: {} for n in names}

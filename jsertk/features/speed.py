@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
+from jsertk.utils.errors import InputError
+
 DEFAULT_FACTORS = (0.9, 1.0, 1.1)
 SPEED_COMMAND = "jsertk speed-audio"
 
@@ -31,13 +33,13 @@ def prefix_of(factor: float) -> str:
 def check_factors(factors: Sequence[float]) -> list[float]:
     out = [float(f) for f in factors]
     if not out:
-        raise ValueError("give at least one speed factor")
+        raise InputError("give at least one speed factor")
     for f in out:
         if not 0.5 <= f <= 2.0:
-            raise ValueError(f"speed factor {f:g} is outside [0.5, 2.0]")
+            raise InputError(f"speed factor {f:g} is outside [0.5, 2.0]")
     names = [factor_name(f) for f in out]
     if len(set(names)) != len(names):
-        raise ValueError(f"speed factors repeat: {', '.join(names)}")
+        raise InputError(f"speed factors repeat: {', '.join(names)}")
     return out
 
 

@@ -12,9 +12,12 @@ from typing import Iterator
 
 import torch
 
-from jsertk.models.ctc_greedy import ctc_greedy
+from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 from jsertk.models.components import min_input_frames
+from jsertk.models.ctc_greedy import ctc_greedy
+from jsertk.utils.errors import InputError
 
 METHODS = ("greedy", "ctc_beam", "joint")
 MIN_FRAMES = 9  # enough for conv2d (4x) encoders; `min_input_frames(model)` gives a model's exact limit
@@ -56,11 +59,8 @@ class DecodeStats:
 def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stats: DecodeStats,
                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[Hyp]:
     """Hypotheses for every utterance of `data_dir` (a dir with feats.scp), in bucketed order."""
-    from jsertk.dataset.feats import FeatsDataset, collate
-    from jsertk.dataset.sampler import BucketBatchSampler
-
     if opts.method not in METHODS:
-        raise ValueError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
+        raise InputError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
     lm = load_lm(opts, tokenizer)
     search = None
     if opts.method == "joint":
@@ -93,7 +93,7 @@ def load_lm(opts: DecodeOptions, tokenizer):
     if not opts.lm:
         return None
     if opts.method == "greedy":
-        raise ValueError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
+        raise InputError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
     from jsertk.lm import TokenNgramLM
 
     return TokenNgramLM(opts.lm, tokenizer.tokens, tokenizer.sos_eos_id)
@@ -120,3 +120,38 @@ def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device, lm=No
                                        lm_weight=opts.lm_weight)
         out.append(nbest[0])
     return out
+
+
+def decode_asr_dir(model_dir: str | Path, data: str | Path, outdir: str | Path, opts: DecodeOptions,
+                   checkpoint: str = "model.pth", device: str = "cpu") -> tuple[dict, DecodeStats]:
+    """Transcribe the feature dir `data` with the experiment `model_dir` (asr or jser) into `outdir`:
+    hyp.text, hyp.score (log-probability per utterance) and decode.json, each atomically; returns
+    (the decode.json summary, the decoding stats). Shows a progress bar on a terminal."""
+    import json
+
+    from tqdm import tqdm
+
+    from jsertk.data.table import read_entries
+    from jsertk.tasks.experiment import load_model
+    from jsertk.utils.atomic import atomic_write_text
+
+    if opts.lm and opts.method == "greedy":  # before the model is loaded
+        load_lm(opts, None)
+    model, cfg, resources = load_model(model_dir, checkpoint, device)
+    model = getattr(model, "asr", model)  # a joint model decodes with its ASR branch
+    data, outdir = Path(data), Path(outdir)
+    stats = DecodeStats()
+    total = len(read_entries(data / "feats.scp")) if (data / "feats.scp").is_file() else None
+    progress = tqdm(decode_dir(model, resources.tokenizer, data, opts, stats, device, cfg["data"]["frame_shift_ms"]),
+                    total=total, desc=f"decode {data.name}", unit="utt", disable=None, leave=False)
+    hyps = sorted(progress, key=lambda h: h.utt.encode())
+    atomic_write_text(outdir / "hyp.text", "".join(f"{h.utt} {h.text}\n" if h.text else f"{h.utt}\n" for h in hyps))
+    atomic_write_text(outdir / "hyp.score", "".join(f"{h.utt} {h.score:.4f}\n" for h in hyps))
+    summary = {"model_dir": str(model_dir), "data": str(data), "method": opts.method, "beam_size": opts.beam_size,
+               "ctc_weight": opts.ctc_weight, "penalty": opts.penalty, "lm": opts.lm,
+               "lm_weight": opts.lm_weight if opts.lm else None, "checkpoint": checkpoint, "utterances": len(hyps),
+               "too_short": stats.too_short, "audio_seconds": round(stats.audio_seconds, 2),
+               "decode_seconds": round(stats.decode_seconds, 2), "rtf": round(stats.rtf, 4),
+               "threads": torch.get_num_threads()}
+    atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
+    return summary, stats

@@ -10,6 +10,7 @@ import logging
 import torch
 
 from jsertk.models import espnet_import  # noqa: F401
+from jsertk.utils.errors import InputError
 
 
 def build_joint_beam_search(model, beam: int, ctc_weight: float, penalty: float = 0.0, lm=None,
@@ -21,9 +22,9 @@ def build_joint_beam_search(model, beam: int, ctc_weight: float, penalty: float 
     from espnet.nets.scorers.length_bonus import LengthBonus
 
     if model.decoder is None:
-        raise ValueError("this model has no attention decoder: decode it with --method greedy or ctc_beam")
+        raise InputError("this model has no attention decoder: decode it with --method greedy or ctc_beam")
     if not 0.0 <= ctc_weight <= 1.0:
-        raise ValueError(f"--ctc-weight must be in [0, 1], got {ctc_weight}")
+        raise InputError(f"--ctc-weight must be in [0, 1], got {ctc_weight}")
     scorers = {"decoder": model.decoder, "ctc": CTCPrefixScorer(model.ctc, model.sos_eos_id),
                "length_bonus": LengthBonus(model.vocab_size)}
     weights = {"decoder": 1.0 - ctc_weight, "ctc": ctc_weight, "length_bonus": penalty}

@@ -18,7 +18,13 @@ from typing import Callable
 from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.data.problems import DataDirError
 from jsertk.data.table import write_table
-from jsertk.infer.pseudolabel_score import ACOUSTIC, FUSED, LEXICAL, PseudoLabelError, UttScores
+from jsertk.infer.pseudolabel_score import (
+    ACOUSTIC,
+    FUSED,
+    LEXICAL,
+    PseudoLabelError,
+    UttScores,
+)
 from jsertk.utils.atomic import atomic_dir, atomic_write_text
 
 AGREEMENTS = ("any", "fused-with-either", "all")

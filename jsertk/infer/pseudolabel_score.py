@@ -17,12 +17,13 @@ from typing import Callable
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.table import read_entries, write_table
 from jsertk.utils.atomic import atomic_open, atomic_write_text
+from jsertk.utils.errors import JsertkError
 
 FUSED, ACOUSTIC, LEXICAL = "emotion", "emotion_acoustic", "emotion_lexical"
 VIEWS = (FUSED, ACOUSTIC, LEXICAL)
 
 
-class PseudoLabelError(ValueError):
+class PseudoLabelError(JsertkError):
     """Bad input or a failed step of pseudo-labelling; the message names the file or utterance."""
 
 

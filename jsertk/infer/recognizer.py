@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from jsertk.models.components import min_input_frames
+from jsertk.utils.errors import InputError
 
 
 class Recognizer:
@@ -31,11 +32,11 @@ class Recognizer:
         import yaml
 
         from jsertk.features.fbank import FbankConfig
-        from jsertk.tasks.experiment import load_model
         from jsertk.infer.pack import FBANK_CONFIG, verify
+        from jsertk.tasks.experiment import load_model
 
         if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError("--device cuda: no CUDA device is available")
+            raise InputError("--device cuda: no CUDA device is available")
         if check:
             verify(packed)
         model, _, resources = load_model(packed, "model.pth", device)

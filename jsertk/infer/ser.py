@@ -5,6 +5,7 @@ transcript is the CTC 1-best, the same hypothesis the lexical branch reads.
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.asr import DecodeStats
 from jsertk.models.components import min_input_frames
 
@@ -49,9 +52,6 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
     """Results for the utterances of `data_dir` long enough for the encoder (the others are counted
     in `stats.too_short` and, given `skipped`, appended to it), in bucketed order; `progress(done,
     total)` after each batch."""
-    from jsertk.dataset.feats import FeatsDataset, collate
-    from jsertk.dataset.sampler import BucketBatchSampler
-
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
     min_frames = min_input_frames(model)
@@ -74,3 +74,45 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
         yield from results
         if progress:
             progress(stats.utterances, total)
+
+
+def write_ser_outputs(results: list[SerResult], classes: list[str], outdir: Path, summary: dict) -> None:
+    """The files of a decode dir, each written atomically: emo_post.ark/.scp (fused posteriors over
+    `classes`), hyp.emo, hyp_acoustic.emo / hyp_lexical.emo (single-view heads, if built), hyp.dim
+    (if built), hyp.text (CTC 1-best), classes.txt and decode.json (`summary`)."""
+    from jsertk.features.io import ArkScpWriter
+    from jsertk.utils.atomic import atomic_write_text
+
+    outdir = Path(outdir)
+    with ArkScpWriter(outdir / "emo_post.ark", outdir / "emo_post.scp") as w:
+        for r in results:
+            w.write(r.utt, r.posteriors.astype(np.float32))
+    atomic_write_text(outdir / "hyp.emo", "".join(f"{r.utt} {r.emotion}\n" for r in results))
+    for view in ("emotion_acoustic", "emotion_lexical"):
+        if results and view in results[0].views:
+            atomic_write_text(outdir / f"hyp_{view.split('_')[1]}.emo",
+                              "".join(f"{r.utt} {classes[int(r.views[view].argmax())]}\n" for r in results))
+    if results and results[0].dims is not None:
+        atomic_write_text(outdir / "hyp.dim",
+                          "".join(f"{r.utt} {r.dims[0]:.4f} {r.dims[1]:.4f} {r.dims[2]:.4f}\n" for r in results))
+    atomic_write_text(outdir / "hyp.text", "".join(f"{r.utt} {r.text}\n" if r.text else f"{r.utt}\n" for r in results))
+    atomic_write_text(outdir / "classes.txt", "".join(f"{c}\n" for c in classes))
+    atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
+
+
+def decode_ser_dir(model_dir: str | Path, data: str | Path, outdir: str | Path, checkpoint: str = "model.pth",
+                   max_frames_per_batch: int = 20000, device: str = "cpu") -> tuple[dict, DecodeStats]:
+    """Decode the feature dir `data` with the jser experiment `model_dir` into `outdir`
+    (`write_ser_outputs`); returns (the decode.json summary, the decoding stats)."""
+    from jsertk.tasks.experiment import load_model
+
+    model, cfg, resources = load_model(model_dir, checkpoint, device, model="jser")
+    stats = DecodeStats()
+    results = sorted(predict_dir(model, resources.tokenizer, data, stats, max_frames_per_batch, device,
+                                 cfg["data"]["frame_shift_ms"]), key=lambda r: r.utt.encode())
+    summary = {"model_dir": str(model_dir), "checkpoint": checkpoint, "data": str(data), "utterances": len(results),
+               "too_short": stats.too_short, "audio_seconds": round(stats.audio_seconds, 2),
+               "decode_seconds": round(stats.decode_seconds, 2), "rtf": round(stats.rtf, 4),
+               "threads": torch.get_num_threads()}
+    write_ser_outputs(results, list(model.classes), Path(outdir), summary)
+    return summary, stats

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from jsertk.lm.kneser_ney import BOS, EOS, NgramModel
 from jsertk.utils.atomic import atomic_open
+from jsertk.utils.errors import JsertkError
 
 LN10 = math.log(10.0)
 BOS_LOG10 = -99.0
 
 
-class ArpaError(ValueError):
+class ArpaError(JsertkError):
     """An ARPA file that cannot be read: malformed line, wrong counts, or tokens the model cannot use."""
 
 

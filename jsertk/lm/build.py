@@ -12,6 +12,7 @@ from jsertk.lm.kneser_ney import train_kneser_ney
 from jsertk.lm.token_lm import TokenNgramLM
 from jsertk.text.tokenizer import BLANK, SOS_EOS, Tokenizer, UnknownCounter
 from jsertk.utils.atomic import atomic_write_text
+from jsertk.utils.errors import InputError
 
 METHOD = "interpolated modified Kneser-Ney"
 
@@ -35,7 +36,7 @@ def train_token_lm(tokenizer: Tokenizer, texts: Mapping[str, str], order: int, o
     unknown = UnknownCounter()
     sentences = encode_texts(tokenizer, texts, unknown)
     if not sentences:
-        raise ValueError("no training text: every transcript is empty after normalisation")
+        raise InputError("no training text: every transcript is empty after normalisation")
     tokens = tokenizer.tokens
     vocab = [t for t in tokens if t not in (BLANK, SOS_EOS)]
     model = train_kneser_ney(([tokens[i] for i in s] for s in sentences), vocab, order)

@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from jsertk.utils.errors import InputError
+
 BOS, EOS = "<s>", "</s>"
 
 
@@ -81,14 +83,14 @@ def train_kneser_ney(sentences: Iterable[Sequence[str]], vocab: Iterable[str], o
     """Estimate the model from token sequences (without <s>/</s>); `vocab` lists every token that
     may be predicted (tokens of the sentences outside it are an error)."""
     if order < 1:
-        raise ValueError(f"n-gram order must be at least 1, got {order}")
+        raise InputError(f"n-gram order must be at least 1, got {order}")
     vocab = [t for t in dict.fromkeys(vocab) if t not in (BOS, EOS)] + [EOS]
     raw = count_ngrams(sentences, order)
     unknown = sorted({g[0] for g in raw[0]} - set(vocab) - {BOS})
     if unknown:
-        raise ValueError(f"tokens outside the vocabulary in the training text: {' '.join(unknown[:10])}")
+        raise InputError(f"tokens outside the vocabulary in the training text: {' '.join(unknown[:10])}")
     if not raw[0]:
-        raise ValueError("no training sentences")
+        raise InputError("no training sentences")
     adjusted = adjusted_counts(raw)
     adjusted[0].pop((BOS,), None)  # <s> is never predicted
     logprobs: list[dict] = []

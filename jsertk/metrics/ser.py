@@ -20,6 +20,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from jsertk.utils.atomic import atomic_open, atomic_write_text
+from jsertk.utils.errors import InputError
 
 MISSING = "<none>"
 
@@ -35,14 +36,14 @@ def classification_scores(ref: Mapping[str, str], hyp: Mapping[str, str],
                           classes: Sequence[str] | None = None) -> dict:
     """All categorical scores of `hyp` against `ref` (utterance -> class name)."""
     if not ref:
-        raise ValueError("no reference labels to score against")
+        raise InputError("no reference labels to score against")
     utts = sorted(ref)
     missing = [u for u in utts if u not in hyp]
     extra = sum(1 for u in hyp if u not in ref)
     names = list(classes) if classes is not None else sorted(set(ref.values()) | {hyp[u] for u in utts if u in hyp})
     unknown = sorted({ref[u] for u in utts} - set(names))
     if unknown:
-        raise ValueError(f"reference classes {unknown} are not in the class list {names}")
+        raise InputError(f"reference classes {unknown} are not in the class list {names}")
     index = {c: i for i, c in enumerate(names)}
     k = len(names)
     confusion = np.zeros((k, k + 1), dtype=np.int64)  # last column: no or unknown hypothesis
@@ -77,7 +78,7 @@ def ccc(x: Sequence[float], y: Sequence[float]) -> float:
     """Concordance correlation coefficient of two equal-length sequences."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if x.shape != y.shape or x.size < 2:
-        raise ValueError("CCC needs two sequences of equal length >= 2")
+        raise InputError("CCC needs two sequences of equal length >= 2")
     mx, my = x.mean(), y.mean()
     cov = ((x - mx) * (y - my)).mean()
     denom = x.var() + y.var() + (mx - my) ** 2
@@ -88,7 +89,7 @@ def dimensional_scores(ref: Mapping[str, Sequence[float]], hyp: Mapping[str, Seq
     """CCC per dimension (arousal, valence, dominance) over utterances present in both."""
     utts = sorted(u for u in ref if u in hyp)
     if len(utts) < 2:
-        raise ValueError(f"need at least 2 utterances with reference and hypothesis dimensions, got {len(utts)}")
+        raise InputError(f"need at least 2 utterances with reference and hypothesis dimensions, got {len(utts)}")
     r, h = np.array([ref[u] for u in utts]), np.array([hyp[u] for u in utts])
     out = {f"CCC_{name}": ccc(r[:, i], h[:, i]) for i, name in enumerate(("arousal", "valence", "dominance"))}
     out["CCC_mean"] = float(np.mean(list(out.values())))

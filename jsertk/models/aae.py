@@ -1,5 +1,6 @@
 """Adversarial autoencoder over the pooled acoustic embedding (semi-supervised, after
-Makhzani et al. and the multi-task SER formulation of seed 001).
+Makhzani et al. (2015) and the multi-task SER formulation of Latif et al. (2022); full
+references in docs/references.md).
 
 An encoder maps the embedding x to a Gaussian-style code z and a categorical code y (a softmax
 over the emotion classes). A decoder reconstructs x from [z; y]. Two discriminators learn to tell

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import torch
 
-from jsertk.utils.config import ConfigError
 from jsertk.metrics.wer import edit_distance
 from jsertk.models import espnet_import  # noqa: F401
 from jsertk.models.components import build_component
 from jsertk.models.frontend import Frontend
+from jsertk.utils.config import ConfigError
 
 IGNORE_ID = -1
 
@@ -25,8 +25,10 @@ class ASRModel(torch.nn.Module):
                  ctc_weight: float = 1.0, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
                  cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none",
                  freq_warp: float = 0.0):
+        from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
+            LabelSmoothingLoss,
+        )
         from espnet2.asr.ctc import CTC
-        from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import LabelSmoothingLoss
 
         super().__init__()
         if not 0.0 <= ctc_weight <= 1.0:

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import torch
 
-from jsertk.models.pooling import AttentiveStatsPooling, MaxPooling, length_mask, masked_mean
+from jsertk.models.pooling import (
+    AttentiveStatsPooling,
+    MaxPooling,
+    length_mask,
+    masked_mean,
+)
 
 FUSION_TYPES = ("concat", "cross_attention", "gated")
 LEXICAL_POOLINGS = ("attentive", "max")  # how the lexical token vectors become one vector

@@ -22,11 +22,21 @@ import torch
 
 from jsertk.models.asr import ASRModel
 from jsertk.models.fusion import Fusion
-from jsertk.models.heads import ClassifierHead, DimensionalHead, ccc_loss, masked_cross_entropy
+from jsertk.models.heads import (
+    ClassifierHead,
+    DimensionalHead,
+    ccc_loss,
+    masked_cross_entropy,
+)
 from jsertk.models.lexical import LexicalBranch, collapse_ctc_spikes
 from jsertk.models.pooling import AttentiveStatsPooling
-from jsertk.models.semi_supervised import (attention_per_utterance, ctc_per_utterance, pseudo_weights, ramp,
-                                           symmetric_kl)
+from jsertk.models.semi_supervised import (
+    attention_per_utterance,
+    ctc_per_utterance,
+    pseudo_weights,
+    ramp,
+    symmetric_kl,
+)
 
 EMOTION_HEADS = ("emotion", "emotion_acoustic", "emotion_lexical")
 

@@ -3,9 +3,13 @@
 - ASR losses per utterance (the terms ESPnet's CTC and label-smoothing losses average over the
   batch), so pseudo transcripts can be weighted one by one.
 - Per-utterance weights for pseudo labels: a fixed weight, optionally times the label's confidence.
-- Cross-modal distribution matching (seed 002): the symmetric KL divergence between the emotion
-  posteriors of the acoustic-only and the lexical-only head, pulling the two views together on
-  speech without a true emotion label; its weight ramps up linearly over the first updates.
+- Cross-modal distribution matching, after Liang et al. (2020): the symmetric KL divergence
+  between the emotion posteriors of the acoustic-only and the lexical-only head, pulling the two
+  views together on speech without a true emotion label; its weight ramps up linearly over the
+  first updates.
+
+The semi-supervised joint ASR-SER setting (cross-task pseudo labels, the ASR as the lexical
+feature provider) follows Li (2021). Full references: docs/references.md.
 """
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from jsertk.utils.errors import InputError
+
 _RANGE_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(\d+)(?::(\d+))?$")
 
 
@@ -36,7 +38,7 @@ def parse_job_range(token: str) -> JobRange | None:
     first = int(m.group(2))
     last = int(m.group(3)) if m.group(3) is not None else first
     if last < first:
-        raise ValueError(f"job range '{token}' ends before it starts")
+        raise InputError(f"job range '{token}' ends before it starts")
     return JobRange(m.group(1), first, last)
 
 
@@ -61,10 +63,10 @@ def expand_jobs(job_range: JobRange | None, log: str, args: list[str]) -> list[J
     Without a range there is a single job, numbered 1, with log and arguments as given.
     """
     if not args:
-        raise ValueError("no command to run")
+        raise InputError("no command to run")
     if job_range is None:
         return [Job(1, Path(log), shell_command(args))]
     if job_range.name not in log:
-        raise ValueError(f"log file '{log}' does not contain '{job_range.name}': every job would write the same log")
+        raise InputError(f"log file '{log}' does not contain '{job_range.name}': every job would write the same log")
     return [Job(k, Path(log.replace(job_range.name, str(k))),
                 shell_command([a.replace(job_range.name, str(k)) for a in args])) for k in job_range.indices]

@@ -11,6 +11,7 @@ from jsertk.parallel.jobs import Job, JobRange, expand_jobs
 from jsertk.parallel.local import run_local
 from jsertk.parallel.slurm import QueueFiles, SlurmBackend, TaskResult
 from jsertk.parallel.slurm_conf import SlurmConf
+from jsertk.utils.errors import InputError
 
 BACKENDS = ("local", "slurm")
 KALDI_SLURM_CONF = Path("conf/slurm.conf")  # used when --conf is not given and it exists
@@ -39,9 +40,9 @@ class LaunchReport:
 
 def launch(opts: LaunchOptions, job_range: JobRange | None, log: str, args: list[str]) -> LaunchReport:
     if opts.backend not in BACKENDS:
-        raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got '{opts.backend}'")
+        raise InputError(f"--backend must be one of {', '.join(BACKENDS)}, got '{opts.backend}'")
     if opts.max_jobs is not None and opts.max_jobs < 1:
-        raise ValueError(f"--max-jobs must be >= 1, got {opts.max_jobs}")
+        raise InputError(f"--max-jobs must be >= 1, got {opts.max_jobs}")
     jobs = expand_jobs(job_range, log, args)
     skipped: list[Job] = []
     if opts.only_failed:

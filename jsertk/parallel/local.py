@@ -10,6 +10,7 @@ from collections import deque
 
 from jsertk.parallel import joblog
 from jsertk.parallel.jobs import Job
+from jsertk.utils.errors import InputError
 
 KILL_WAIT_S = 5.0  # after SIGTERM, how long jobs get to clean up before SIGKILL
 
@@ -34,7 +35,7 @@ def run_local(jobs: list[Job], max_jobs: int, poll_s: float = 0.05) -> dict[int,
     """Run every job; return job index -> exit status. On KeyboardInterrupt the running jobs
     are terminated (their logs record it) and the interrupt is raised again."""
     if max_jobs < 1:
-        raise ValueError(f"--max-jobs must be >= 1, got {max_jobs}")
+        raise InputError(f"--max-jobs must be >= 1, got {max_jobs}")
     pending = deque(jobs)
     running: dict[int, tuple[subprocess.Popen, object, float]] = {}
     codes: dict[int, int] = {}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from jsertk.parallel.jobs import Job
 from jsertk.parallel.slurm_conf import SlurmConf
+from jsertk.utils.errors import InputError
 
 _TERMINAL_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",
                     "BOOT_FAIL", "DEADLINE", "REVOKED"}
@@ -103,7 +104,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        raise ValueError(f"'{argv[0]}' not found: the Slurm backend needs Slurm's commands on PATH "
+        raise InputError(f"'{argv[0]}' not found: the Slurm backend needs Slurm's commands on PATH "
                          "(or use --backend local)") from None
 
 
@@ -123,11 +124,11 @@ class SlurmBackend:
         argv = sbatch_command(self.conf, self.options, jobs, files, self.max_jobs)
         proc = _run(argv)
         if proc.returncode != 0:
-            raise ValueError(f"sbatch failed (exit code {proc.returncode}): {proc.stderr.strip()}\n"
+            raise InputError(f"sbatch failed (exit code {proc.returncode}): {proc.stderr.strip()}\n"
                              f"  command: {shlex.join(argv)}")
         job_id = proc.stdout.strip().split(";")[0].strip()
         if not job_id.isdigit():
-            raise ValueError(f"sbatch --parsable printed '{proc.stdout.strip()}', not a job id")
+            raise InputError(f"sbatch --parsable printed '{proc.stdout.strip()}', not a job id")
         self.job_id = job_id
         return job_id
 

@@ -16,6 +16,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jsertk.utils.errors import InputError
+
 DEFAULT_CONF = """\
 command sbatch --export=ALL --ntasks=1
 option time=* --time $0
@@ -57,23 +59,23 @@ class SlurmConf:
             where = f"{source}:{lineno}"
             if kind == "command":
                 if not words:
-                    raise ValueError(f"{where}: 'command' needs the submit program, e.g. 'command sbatch'")
+                    raise InputError(f"{where}: 'command' needs the submit program, e.g. 'command sbatch'")
                 command = words
             elif kind in ("option", "default"):
                 if not words or "=" not in words[0]:
-                    raise ValueError(f"{where}: expected '{kind} NAME=VALUE ...', got '{line}'")
+                    raise InputError(f"{where}: expected '{kind} NAME=VALUE ...', got '{line}'")
                 name, value = words[0].split("=", 1)
                 if kind == "default":
                     defaults[option_key(name)] = value
                 else:
                     rules.setdefault(option_key(name), {})[value] = words[1:]
             else:
-                raise ValueError(f"{where}: unknown line kind '{kind}' (expected command, option or default)")
+                raise InputError(f"{where}: unknown line kind '{kind}' (expected command, option or default)")
         if command is None:
-            raise ValueError(f"{source}: no 'command' line (e.g. 'command sbatch --export=ALL')")
+            raise InputError(f"{source}: no 'command' line (e.g. 'command sbatch --export=ALL')")
         for name in defaults:
             if name not in rules:
-                raise ValueError(f"{source}: default for '{name}' but no 'option {name}=...' rule")
+                raise InputError(f"{source}: default for '{name}' but no 'option {name}=...' rule")
         return cls(command, rules, defaults, source)
 
     @classmethod
@@ -82,7 +84,7 @@ class SlurmConf:
             return cls.parse(DEFAULT_CONF)
         p = Path(path)
         if not p.is_file():
-            raise FileNotFoundError(f"{p}: Slurm conf not found")
+            raise InputError(f"{p}: Slurm conf not found")
         return cls.parse(p.read_text(encoding="utf-8"), str(p))
 
     def flags(self, options: dict[str, str]) -> list[str]:
@@ -96,7 +98,7 @@ class SlurmConf:
             elif "*" in rule:
                 flags = [f.replace("$0", value) for f in rule["*"]]
             else:
-                raise ValueError(f"{self.source}: no rule for --{name.replace('_', '-')} {value} "
+                raise InputError(f"{self.source}: no rule for --{name.replace('_', '-')} {value} "
                                  f"(add a line 'option {name}=* <sbatch flags with $0>')")
             out += flags
         return out

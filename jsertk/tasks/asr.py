@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-from jsertk.utils.config import ConfigError, OpenSection
 from jsertk.tasks.base import Task
 from jsertk.utils.atomic import atomic_dir
+from jsertk.utils.config import ConfigError, OpenSection
 
 TOKENIZER_SUBDIR = "tokenizer"
 
@@ -69,8 +69,8 @@ class AsrTask(Task):
         return [u.summary("text")] if u.tokens else []
 
     def build(self, cfg, resources, input_dim, training):
-        from jsertk.models.asr import ASRModel
         from jsertk.features.cmvn import read_mean_std
+        from jsertk.models.asr import ASRModel
 
         cmvn = read_mean_std(cfg["cmvn"]) if training and cfg["cmvn"] else None
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None

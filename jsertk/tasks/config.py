@@ -10,8 +10,8 @@ from typing import Iterable
 
 import yaml
 
-from jsertk.utils.config import ConfigError, load_config, parse_override
 from jsertk.tasks.base import get_task
+from jsertk.utils.config import ConfigError, load_config, parse_override
 
 TRAINER_DEFAULTS = {
     "model": "asr",  # key of the model registry (jsertk.tasks.base)

@@ -20,9 +20,21 @@ from types import SimpleNamespace
 
 from jsertk.tasks.asr import AsrTask
 from jsertk.tasks.base import Task
-from jsertk.tasks.jser_init import adopt_asr_architecture, init_model_type, load_asr_init, load_joint_init
-from jsertk.tasks.jser_labels import (CLASSES_FILE, ROLES, SPEAKERS_FILE, EmotionParser, SpeakerParser, read_list,
-                                      save_list)
+from jsertk.tasks.jser_init import (
+    adopt_asr_architecture,
+    init_model_type,
+    load_asr_init,
+    load_joint_init,
+)
+from jsertk.tasks.jser_labels import (
+    CLASSES_FILE,
+    ROLES,
+    SPEAKERS_FILE,
+    EmotionParser,
+    SpeakerParser,
+    read_list,
+    save_list,
+)
 from jsertk.utils.config import OpenSection
 from jsertk.utils.errors import ConfigError
 

@@ -25,13 +25,14 @@ import yaml
 
 from jsertk.text.normalize import TextNormalizer
 from jsertk.utils.atomic import atomic_dir
+from jsertk.utils.errors import JsertkError
 
 BLANK, UNK, SOS_EOS = "<blank>", "<unk>", "<sos/eos>"
 BLANK_ID, UNK_ID = 0, 1
 MODEL_TYPES = ("bpe", "unigram", "char")
 
 
-class TokenizerError(ValueError):
+class TokenizerError(JsertkError):
     """A tokenizer dir that is missing or inconsistent, or a tokenizer that cannot be trained as asked."""
 
 

@@ -24,13 +24,20 @@ from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.models.components import min_input_frames
 from jsertk.tasks.base import get_task
 from jsertk.train import checkpoint as ckpt
-from jsertk.train.distributed import AlwaysLoss, DistInfo, all_reduce_sum, barrier, gather_objects
+from jsertk.train.distributed import (
+    AlwaysLoss,
+    DistInfo,
+    all_reduce_sum,
+    barrier,
+    gather_objects,
+)
 from jsertk.train.optim import build_optimizer, build_scheduler
 from jsertk.train.reporting import Scalars, log, plot_curves, write_history
 from jsertk.utils.config import ConfigError, save_config, to_plain
+from jsertk.utils.errors import JsertkError
 
 
-class TrainingError(RuntimeError):
+class TrainingError(JsertkError):
     """Training cannot go on (too many non-finite losses or gradients)."""
 
 

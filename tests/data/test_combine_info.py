@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import make_data_dir
-from jsertk.data import DataDir, DataDirError, combine, info, validate
+
+from jsertk.data import DataDirError, combine, info, validate
 
 
 def test_combine_merges_and_keeps_partial_labels(tmp_path, segmented_dir):

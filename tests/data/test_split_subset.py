@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import make_data_dir
+
 from jsertk.data import DataDir, DataDirError, split, subset, validate
 
 

@@ -9,7 +9,13 @@ import kaldiio
 import numpy as np
 import pytest
 
-from jsertk.features.cmvn import apply_cmvn, compute_stats, read_mean_std, read_stats, write_stats
+from jsertk.features.cmvn import (
+    apply_cmvn,
+    compute_stats,
+    read_mean_std,
+    read_stats,
+    write_stats,
+)
 from jsertk.features.info import feats_info
 from jsertk.features.io import ArkScpWriter
 

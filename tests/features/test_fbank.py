@@ -20,7 +20,6 @@ from jsertk.features.extract import extract_part, part_dir
 from jsertk.features.fbank import FbankConfig, FbankExtractor
 from jsertk.features.io import load_scp, read_scp
 
-
 # Jobs run `jsertk` by name, as recipes do: the interpreter's bin dir (the venv) goes first on PATH.
 ENV = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
 

@@ -12,8 +12,8 @@ from asr_helpers import make_feats_dir, make_tokenizer, write_config
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
-from jsertk.models.ctc_greedy import ctc_greedy
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
+from jsertk.models.ctc_greedy import ctc_greedy
 from jsertk.train import run_training
 
 

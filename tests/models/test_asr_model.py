@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from jsertk.utils.config import ConfigError
 from jsertk.models.asr import ASRModel
 from jsertk.models.frontend import Frontend
+from jsertk.utils.config import ConfigError
 
 TOKENS = ["<blank>", "<unk>", "▁", "a", "b", "c", "<sos/eos>"]
 ENC = {"output_size": 32, "attention_heads": 2, "linear_units": 64, "num_blocks": 1, "cnn_module_kernel": 5}

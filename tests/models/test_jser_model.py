@@ -7,12 +7,12 @@ import torch
 from asr_helpers import make_tokenizer, write_config
 from jser_helpers import EMOTIONS, make_ser_dir, write_jser_config
 
-from jsertk.utils.config import ConfigError
 from jsertk.data.problems import DataDirError
-from jsertk.tasks.base import get_task
-from jsertk.train import run_training
-from jsertk.tasks.config import load_train_config
 from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.tasks.base import get_task
+from jsertk.tasks.config import load_train_config
+from jsertk.train import run_training
+from jsertk.utils.config import ConfigError
 
 DECODER = {"decoder": "transformer", "decoder_conf": {"attention_heads": 2, "linear_units": 32, "num_blocks": 1},
            "model_conf": {"ctc_weight": 0.5}}

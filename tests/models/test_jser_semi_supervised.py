@@ -9,11 +9,15 @@ import torch
 from asr_helpers import make_tokenizer
 from jser_helpers import make_ser_dir, write_jser_config
 
-from jsertk.utils.config import ConfigError
-from jsertk.tasks.base import get_task
-from jsertk.models.semi_supervised import attention_per_utterance, ctc_per_utterance, symmetric_kl
-from jsertk.tasks.config import load_train_config
 from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.models.semi_supervised import (
+    attention_per_utterance,
+    ctc_per_utterance,
+    symmetric_kl,
+)
+from jsertk.tasks.base import get_task
+from jsertk.tasks.config import load_train_config
+from jsertk.utils.config import ConfigError
 
 DECODER = {"decoder": "transformer", "decoder_conf": {"attention_heads": 2, "linear_units": 32, "num_blocks": 1},
            "model_conf": {"ctc_weight": 0.5}}

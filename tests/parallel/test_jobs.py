@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from jsertk.cli.launch import parse_launch_args
 from jsertk.parallel import joblog
 from jsertk.parallel.jobs import JobRange, expand_jobs, parse_job_range, shell_command
+from jsertk.parallel.launch_args import parse_launch_args
 
 
 def test_job_ranges():

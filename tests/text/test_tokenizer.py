@@ -6,7 +6,15 @@ import yaml
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
-from jsertk.text import BLANK_ID, UNK_ID, TextNormalizer, Tokenizer, TokenizerError, UnknownCounter, train_tokenizer
+from jsertk.text import (
+    BLANK_ID,
+    UNK_ID,
+    TextNormalizer,
+    Tokenizer,
+    TokenizerError,
+    UnknownCounter,
+    train_tokenizer,
+)
 
 TEXTS = ["the quick brown fox", "jumps over the lazy dog", "hello world number one", "a dog and a fox"] * 3
 

@@ -10,12 +10,12 @@ from asr_helpers import make_feats_dir, make_tokenizer, write_config
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
-from jsertk.utils.config import ConfigError
 from jsertk.tasks.asr import AsrTask
 from jsertk.tasks.base import register
 from jsertk.train import run_training
 from jsertk.train.checkpoint import CheckpointError, average_state_dicts, load
 from jsertk.train.trainer import Trainer, TrainingError
+from jsertk.utils.config import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -101,9 +101,9 @@ def train_plain(work: Path, epochs: int, batch_size: int) -> tuple[float, float]
     """(audio s per s, padding share) of a plain loop over random fixed-size batches."""
     from functools import partial
 
+    from jsertk.dataset.feats import FeatsDataset, collate
     from jsertk.tasks.base import get_task
     from jsertk.tasks.config import load_train_config
-    from jsertk.dataset.feats import FeatsDataset, collate
 
     cfg = load_train_config(write_config(work / "plain.yaml", work))
     spec = get_task("asr")
@@ -137,8 +137,8 @@ def train_plain(work: Path, epochs: int, batch_size: int) -> tuple[float, float]
 def decode_rtf(work: Path, decode_epochs: int) -> list[dict]:
     """Train a small joint CTC/attention model, then decode the test set on one thread per method."""
     from jsertk.infer.asr import DecodeOptions, DecodeStats, decode_dir
-    from jsertk.tasks.experiment import load_model
     from jsertk.metrics.wer import score
+    from jsertk.tasks.experiment import load_model
     from jsertk.train import run_training
 
     out = work / "exp_decode"

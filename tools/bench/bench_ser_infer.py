@@ -34,8 +34,8 @@ def recipe_recognizer(tmp: Path):
     from jsertk.features.fbank import FbankConfig
     from jsertk.infer.recognizer import Recognizer
     from jsertk.tasks.base import get_task
-    from jsertk.text import train_tokenizer
     from jsertk.tasks.config import load_train_config
+    from jsertk.text import train_tokenizer
 
     asr = yaml.safe_load((RECIPE / "train_asr.yaml").read_text())
     train_tokenizer(["the quick brown fox jumps over the lazy dog"] * 3, tmp / "tok", model_type="char", vocab_size=30)

@@ -219,15 +219,13 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 # decode_ser EXP SET: emotion, dimensions and transcript of SET with a joint model, scored.
+# (scores.json: fused head; acoustic/, lexical/: single-view heads; wer/: transcripts; summary.json: all)
 decode_ser() {
   local exp=$1 set=$2 dec=$1/decode_$2
-  jsertk decode "$(feats "${set}")" --model-dir "${exp}" --outdir "${dec}"
-  jsertk score-ser "${datadir}/${set}" "${dec}" > "${dec}/score-ser.log"
-  jsertk score-wer "${datadir}/${set}" "${dec}" --tokenizer "${exp}/tokenizer" --name "${set}" \
-    --outdir "${dec}/wer" > "${dec}/score-wer.log"
+  jsertk decode "$(feats "${set}")" --model-dir "${exp}" --outdir "${dec}" --ref "${datadir}/${set}"
 }
 # decoded EXP SET: decode_ser EXP SET finished after EXP's model was written.
-decoded() { [ -f "$1/decode_$2/wer/scores.json" ] && [ "$1/decode_$2/wer/scores.json" -nt "$1/model.pth" ]; }
+decoded() { [ -f "$1/decode_$2/summary.json" ] && [ "$1/decode_$2/summary.json" -nt "$1/model.pth" ]; }
 # the UA in a scores.json of score-ser
 ua_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["UA"])' "$1"; }
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from jsertk.data.synth import espeak_zygote as protocol
+from jsertk.utils.errors import JsertkError
 
 
-class EspeakError(RuntimeError):
+class EspeakError(JsertkError):
     pass
 
 

@@ -9,7 +9,7 @@ With --asr-train the ASR-only set joins every run as stage 4 has it (data_roles 
 half as often); without it the runs see the emotion-labelled set only.
 
 Each variant is `conf/train_jser.yaml` plus the --set overrides listed in VARIANTS. Finished runs
-(a scores.json in their decode dir) are skipped, so the script resumes where it stopped.
+(a summary.json in their decode dir) are skipped, so the script resumes where it stopped.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def one(args, name: str, sets: list[str], seed: int) -> Path:
     tag = "".join(c if c.isalnum() else "_" for c in name).strip("_") + f"_s{seed}"
     exp = args.out / tag
     dec = exp / f"decode_{args.test.name}"
-    if (dec / "scores.json").is_file():
+    if (dec / "summary.json").is_file():
         return exp
     exp.parent.mkdir(parents=True, exist_ok=True)
     log = args.out / f"{tag}.log"
@@ -55,14 +55,8 @@ def one(args, name: str, sets: list[str], seed: int) -> Path:
         run(base + ["train", str(args.train), *([str(args.asr_train)] if args.asr_train else []), "--valid", str(args.dev), "--config", str(args.config), "--init",
                     str(args.init), "--outdir", str(exp), *over, *(["--resume"] if (exp / "checkpoint.pth").is_file()
                                                                    else [])], log)
-    run(base + ["decode", str(args.test), "--model-dir", str(exp), "--outdir", str(dec), "--threads", "1"], log)
-    run(base + ["score-wer", str(args.test), str(dec), "--tokenizer", str(exp / "tokenizer")], log)
-    (dec / "wer.json").write_text((dec / "scores.json").read_text())
-    for view in ("acoustic", "lexical"):
-        if (dec / f"hyp_{view}.emo").is_file():
-            run(base + ["score-ser", str(args.test / "utt2emo"), str(dec / f"hyp_{view}.emo"), "--outdir",
-                        str(dec / view), "--classes", str(dec / "classes.txt")], log)
-    run(base + ["score-ser", str(args.test), str(dec), "--classes", str(dec / "classes.txt")], log)
+    run(base + ["decode", str(args.test), "--model-dir", str(exp), "--outdir", str(dec), "--threads", "1",
+                "--ref", str(args.test)], log)
     return exp
 
 
@@ -96,7 +90,7 @@ def main() -> None:
     for (name, _, _), exp in zip(jobs, exps):
         dec = exp / f"decode_{args.test.name}"
         fused = json.loads((dec / "scores.json").read_text())
-        wer = json.loads((dec / "wer.json").read_text())["wer"]
+        wer = json.loads((dec / "wer" / "scores.json").read_text())["wer"]
         views = {"fused": fused}
         for view in ("acoustic", "lexical"):
             if (dec / view / "scores.json").is_file():

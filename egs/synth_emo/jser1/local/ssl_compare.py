@@ -56,12 +56,10 @@ def scores(exp: Path, test: str) -> dict:
 
 def decode(args, exp: Path, data: str, log: Path) -> None:
     dec = exp / f"decode_{data}"
-    if (dec / "wer" / "scores.json").is_file():
+    if (dec / "summary.json").is_file():
         return
-    sh(["jsertk", "decode", str(args.dumpdir / "fbank" / data), "--model-dir", str(exp), "--outdir", str(dec)], log)
-    sh(["jsertk", "score-ser", str(args.datadir / data), str(dec)], log)
-    sh(["jsertk", "score-wer", str(args.datadir / data), str(dec), "--tokenizer", str(exp / "tokenizer"),
-        "--outdir", str(dec / "wer")], log)
+    sh(["jsertk", "decode", str(args.dumpdir / "fbank" / data), "--model-dir", str(exp), "--outdir", str(dec),
+        "--ref", str(args.datadir / data)], log)
 
 
 def oracle_dir(args) -> Path:
