@@ -52,8 +52,9 @@ echo "torch==$TORCH_VERSION" > "$constraints"
 echo "install.sh: requirements (torch held by $constraints)"
 "${pip[@]}" install -q -c "$constraints" -r "$tools_dir/requirements.txt"
 
-# espnet's metadata pins setuptools<74, which clashes with torch's setuptools>=77; its ASR
-# building blocks need only the packages listed in requirements.txt.
+# espnet's metadata pins setuptools<74, which clashes with torch's setuptools>=77, so it cannot be
+# an install_requires entry of setup.py; its ASR building blocks need only the packages listed in
+# requirements.txt (and in setup.py's install_requires).
 echo "install.sh: espnet==$ESPNET_VERSION (--no-deps)"
 "${pip[@]}" install -q --no-deps "espnet==$ESPNET_VERSION"
 
@@ -64,7 +65,7 @@ echo "install.sh: jsertk (editable)"
 import importlib
 for m in ["torch", "espnet2.asr.encoder.conformer_encoder", "espnet2.asr.decoder.transformer_decoder",
           "espnet2.asr.ctc", "espnet.nets.beam_search", "kaldiio", "kaldi_native_fbank",
-          "sentencepiece", "jiwer", "soundfile", "jsertk"]:
+          "sentencepiece", "jiwer", "rapidfuzz.distance", "soundfile", "jsertk"]:
     importlib.import_module(m)
 print("install.sh: imports ok")
 PY

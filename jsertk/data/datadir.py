@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.schema import FILES, Segment
-from jsertk.data.table import read_entries, sort_key, write_table
+from jsertk.data.table import read_unique, sort_key, unique_entries, write_table
 from jsertk.utils.atomic import atomic_dir
 
 
@@ -38,15 +38,7 @@ class DataDir:
         path = self.file(name)
         if not path.is_file():
             raise DataDirError([Problem(path, 0, "file not found", "missing")])
-        problems: list[Problem] = []
-        out: dict[str, str] = {}
-        for e in read_entries(path, problems):
-            if e.key in out:
-                problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
-            out[e.key] = e.value
-        if problems:
-            raise DataDirError(problems)
-        return out
+        return {e.key: e.value for e in read_unique(path)}
 
     def load(self, name: str) -> dict[str, Any]:
         """Key -> parsed value (see jsertk.data.schema) of one file."""
@@ -83,15 +75,11 @@ def read_parsed(path: str | os.PathLike, parse: Callable[[str], Any]) -> dict[st
     path = Path(path)
     problems: list[Problem] = []
     out: dict[str, Any] = {}
-    for e in read_entries(path, problems):
+    for e in unique_entries(path, problems):
         try:
-            value = parse(e.value)
+            out[e.key] = parse(e.value)
         except ValueError as err:
             problems.append(Problem(path, e.line, f"'{e.key}': {err}", "format"))
-            continue
-        if e.key in out:
-            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
-        out[e.key] = value
     if problems:
         raise DataDirError(problems)
     return out
@@ -110,8 +98,9 @@ def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike) ->
     Values are copied verbatim. The new directory replaces `dst` only once it is complete.
     """
     keep = set(utts)
-    utt2spk = {u: s for u, s in src.raw("utt2spk").items() if u in keep}
-    speakers = set(utt2spk.values())
+    # a feature dir may have no utt2spk: its parts have none either
+    utt2spk = {u: s for u, s in src.raw("utt2spk").items() if u in keep} if src.has("utt2spk") else None
+    speakers = set(utt2spk.values()) if utt2spk is not None else set()
     segments = src.raw("segments") if src.has("segments") else None
     recordings = {v.split()[0] for u, v in segments.items() if u in keep} if segments is not None else keep
     with atomic_dir(dst) as tmp:
@@ -121,5 +110,6 @@ def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike) ->
             spec = FILES[name]
             wanted = {"utt": keep, "spk": speakers, "rec": recordings}[spec.keyed_by]
             write_table(tmp / name, {k: v for k, v in src.raw(name).items() if k in wanted})
-        write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(utt2spk).items()})
+        if utt2spk is not None:
+            write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(utt2spk).items()})
     return DataDir(dst)

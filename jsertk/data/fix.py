@@ -16,7 +16,7 @@ from pathlib import Path
 from jsertk.data.datadir import spk2utt_from_utt2spk
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.schema import FILES, REQUIRED_WHEN_PRESENT
-from jsertk.data.table import read_entries, write_table
+from jsertk.data.table import unique_entries, write_table
 
 
 @dataclass
@@ -57,12 +57,7 @@ def _read_lenient(path: Path, report: FixReport) -> dict[str, str]:
     spec = FILES[path.name]
     problems: list[Problem] = []
     out: dict[str, str] = {}
-    for e in read_entries(path, problems):
-        if e.key in out:
-            same = e.value.split() == out[e.key].split()
-            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'" + ("" if same else " with other content"),
-                                    "duplicate"))
-            continue
+    for e in unique_entries(path, problems):
         try:
             spec.parse(e.value)
         except ValueError as err:

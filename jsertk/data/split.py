@@ -42,33 +42,40 @@ def partition_speakers(spk2utt: dict[str, list[str]], n: int) -> list[list[str]]
     return parts
 
 
-def split(path: str | os.PathLike, n: int, by: str = "speaker") -> list[Path]:
-    """Write `<dir>/split<N>/<k>/` for k = 1..n and return their paths; deterministic.
+def split(path: str | os.PathLike, n: int, by: str = "speaker", out: str | os.PathLike | None = None) -> list[Path]:
+    """Write `<dir>/split<N>/<k>/` (or `<out>/<k>/`) for k = 1..n and return their paths; deterministic.
 
-    An existing split is reused when the source files have not changed since it was made.
+    By utterance, contiguous runs of the sorted utterances; a feature dir without utt2spk splits by
+    utterance over its feats.scp. An existing split is reused when the source files have not
+    changed since it was made.
     """
     if by not in SPLIT_MODES:
         raise InputError(f"split mode must be one of {SPLIT_MODES}, got '{by}'")
     if n < 1:
         raise InputError(f"number of parts must be >= 1, got {n}")
     src = DataDir(path)
-    out = src.path / split_dir_name(n, by)
+    out = Path(out) if out is not None else src.path / split_dir_name(n, by)
     parts_paths = [out / str(k) for k in range(1, n + 1)]
     stamp = _stamp(src, n, by)
     if (out / ".stamp").is_file() and (out / ".stamp").read_text() == stamp and all(p.is_dir() for p in parts_paths):
         return parts_paths
 
-    spk2utt = src.spk2utt()
+    if by == "utterance" and not src.has("utt2spk") and src.has("feats.scp"):
+        listing = src.file("feats.scp")
+        utts = sorted(src.raw("feats.scp"), key=sort_key)
+    else:
+        listing = src.file("utt2spk")
+        spk2utt = src.spk2utt()
+        utts = sorted((u for us in spk2utt.values() for u in us), key=sort_key)
     if by == "speaker":
         if n > len(spk2utt):
             raise DataDirError([Problem(src.file("utt2spk"), 0, f"cannot split {len(spk2utt)} speakers into {n} parts; "
                                         "use fewer parts or split by utterance", "split")])
         groups = [[u for s in part for u in spk2utt[s]] for part in partition_speakers(spk2utt, n)]
     else:
-        utts = sorted((u for us in spk2utt.values() for u in us), key=sort_key)
         if n > len(utts):
-            raise DataDirError([Problem(src.file("utt2spk"), 0, f"cannot split {len(utts)} utterances into {n} parts",
-                                        "split")])
+            raise DataDirError([Problem(listing, 0, f"cannot split {len(utts)} utterances into {n} parts; use "
+                                        "fewer parts", "split")])
         bounds = [len(utts) * k // n for k in range(n + 1)]
         groups = [utts[bounds[k]:bounds[k + 1]] for k in range(n)]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from jsertk.data.problems import Problem
+from jsertk.data.problems import DataDirError, Problem
 from jsertk.utils.atomic import atomic_open
 
 
@@ -26,7 +26,7 @@ def read_entries(path: str | os.PathLike, problems: list[Problem] | None = None)
     """Read every line of a table file.
 
     Lines that are not valid UTF-8 or are blank become problems (when `problems` is given)
-    and are left out; with `problems=None` they raise ValueError naming file and line.
+    and are left out; with `problems=None` they raise DataDirError naming file and line.
     """
     path = Path(path)
     entries = []
@@ -49,18 +49,39 @@ def read_entries(path: str | os.PathLike, problems: list[Problem] | None = None)
 
 def _report(problems: list[Problem] | None, problem: Problem) -> None:
     if problems is None:
-        raise ValueError(str(problem))
+        raise DataDirError([problem])
     problems.append(problem)
 
 
-def read_table(path: str | os.PathLike) -> dict[str, str]:
-    """Read a table into a dict; duplicate keys and bad lines raise ValueError naming the line."""
-    out: dict[str, str] = {}
-    for e in read_entries(path):
-        if e.key in out:
-            raise ValueError(f"{path}:{e.line}: duplicate key '{e.key}'")
-        out[e.key] = e.value
+def unique_entries(path: str | os.PathLike, problems: list[Problem]) -> list[Entry]:
+    """The entries of a table file, each key once (its first line); every repeated key, like every
+    bad line, becomes a problem naming both lines. The one duplicate-key check of the project."""
+    first: dict[str, Entry] = {}
+    out = []
+    for e in read_entries(path, problems):
+        seen = first.get(e.key)
+        if seen is not None:
+            other = "" if e.value.split() == seen.value.split() else ", with other content"
+            problems.append(Problem(Path(path), e.line, f"duplicate key '{e.key}' (first on line {seen.line}{other})",
+                                    "duplicate"))
+            continue
+        first[e.key] = e
+        out.append(e)
     return out
+
+
+def read_unique(path: str | os.PathLike) -> list[Entry]:
+    """`unique_entries`, with any problem raised as DataDirError (every problem of the file listed)."""
+    problems: list[Problem] = []
+    entries = unique_entries(path, problems)
+    if problems:
+        raise DataDirError(problems)
+    return entries
+
+
+def read_table(path: str | os.PathLike) -> dict[str, str]:
+    """Read a table into a dict; duplicate keys and bad lines raise DataDirError naming the lines."""
+    return {e.key: e.value for e in read_unique(path)}
 
 
 def write_table(path: str | os.PathLike, table: Mapping[str, object] | Iterable[tuple[str, object]]) -> None:

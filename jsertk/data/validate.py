@@ -7,7 +7,7 @@ from typing import Any
 
 from jsertk.data.problems import Problem
 from jsertk.data.schema import FILES, REQUIRED_WHEN_PRESENT
-from jsertk.data.table import Entry, read_entries, sort_key
+from jsertk.data.table import Entry, sort_key, unique_entries
 
 REQUIRED = ("utt2spk", "spk2utt", "wav.scp")
 
@@ -34,10 +34,7 @@ class _Checked:
         self.lines: dict[str, int] = {}
         spec = FILES[path.name]
         prev: Entry | None = None
-        for e in read_entries(path, problems):
-            if e.key in self.lines:
-                problems.append(Problem(path, e.line, f"duplicate key '{e.key}' (first on line {self.lines[e.key]})", "duplicate"))
-                continue
+        for e in unique_entries(path, problems):
             if prev is not None and sort_key(e.key) < sort_key(prev.key):
                 problems.append(Problem(path, e.line, f"not sorted: '{e.key}' comes after '{prev.key}' "
                                         "(sort with LC_ALL=C, or run `jsertk data fix`)", "unsorted"))

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from jsertk.data.problems import DataDirError, Problem
-from jsertk.data.table import read_entries
+from jsertk.data.table import read_unique
 
 log = logging.getLogger("jsertk.dataset")
 
@@ -35,19 +35,6 @@ class FilterReport:
     too_long: int = 0
     longest: int = 0
     without_labels: dict[str, int] = field(default_factory=dict)
-
-
-def _read_table_checked(path: Path) -> list:
-    problems: list[Problem] = []
-    entries = read_entries(path, problems)
-    seen: set[str] = set()
-    for e in entries:
-        if e.key in seen:
-            problems.append(Problem(path, e.line, f"duplicate key '{e.key}'", "duplicate"))
-        seen.add(e.key)
-    if problems:
-        raise DataDirError(problems)
-    return entries
 
 
 def find_label_file(feat_dir: Path, name: str, label_root: str | os.PathLike | None) -> Path | None:
@@ -84,7 +71,7 @@ class FeatsDataset(torch.utils.data.Dataset):
             if not scp.is_file():
                 raise DataDirError([Problem(scp, 0, "file not found (a data argument must hold feats.scp)",
                                             "missing")])
-            entries = _read_table_checked(scp)
+            entries = read_unique(scp)
             frames = self._num_frames(d, entries)
             read = labelled is None or labelled[set_id]
             labels = {n: self._read_labels(d, n, p, label_root) if read else {} for n, p in label_parsers.items()}
@@ -124,7 +111,7 @@ class FeatsDataset(torch.utils.data.Dataset):
     def _num_frames(d: Path, entries) -> dict[str, int]:
         nf = d / "utt2num_frames"
         if nf.is_file():
-            frames = {e.key: int(e.value) for e in _read_table_checked(nf)}
+            frames = {e.key: int(e.value) for e in read_unique(nf)}
             missing = [e.key for e in entries if e.key not in frames]
             if missing:
                 raise DataDirError([Problem(nf, 0, f"no frame count for {len(missing)} utterances of feats.scp "
@@ -146,7 +133,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         problems: list[Problem] = []
         if hasattr(parse, "begin_file"):  # a parser that joins a file beside this one (utt2spk -> spk2gender)
             parse.begin_file(path)
-        for e in _read_table_checked(path):
+        for e in read_unique(path):
             try:
                 out[e.key] = parse(e.key, e.value)
             except ValueError as err:

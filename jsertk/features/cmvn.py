@@ -12,9 +12,9 @@ import os
 import numpy as np
 
 from jsertk.features.io import read_scp
-from jsertk.features.progress import Progress
 from jsertk.utils.atomic import atomic_open
 from jsertk.utils.errors import InputError
+from jsertk.utils.progress import Progress
 
 # Floor on the variance before its square root: a constant dimension (e.g. a dead mel band of
 # silence) divides by 1e-5, not by ~0, which keeps float32 features finite.

@@ -20,9 +20,9 @@ from jsertk.data.table import write_table
 from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S, AudioError, UtteranceAudio
 from jsertk.features.fbank import FbankConfig, FbankExtractor, resample
 from jsertk.features.io import ArkScpWriter
-from jsertk.features.progress import Progress
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
+from jsertk.utils.progress import Progress
 
 CONFIG_NAME = "fbank.yaml"
 

@@ -9,8 +9,8 @@ import numpy as np
 
 from jsertk.data.table import read_entries, read_table
 from jsertk.features.io import read_scp
-from jsertk.features.progress import Progress
 from jsertk.utils.errors import InputError
+from jsertk.utils.progress import Progress
 
 
 def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: bool = False) -> dict[str, Any]:

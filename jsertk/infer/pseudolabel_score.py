@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from jsertk.data.problems import DataDirError, Problem
-from jsertk.data.table import read_entries, write_table
+from jsertk.data.split import split
 from jsertk.utils.atomic import atomic_open, atomic_write_text
 from jsertk.utils.errors import JsertkError
+from jsertk.utils.progress import Progress
 
 FUSED, ACOUSTIC, LEXICAL = "emotion", "emotion_acoustic", "emotion_lexical"
 VIEWS = (FUSED, ACOUSTIC, LEXICAL)
@@ -116,43 +115,21 @@ def read_scores(path: Path) -> tuple[list[UttScores], list[str]]:
     return scores, too_short
 
 
-def progress_printer(label: str, every_s: float = 2.0) -> Callable[[int, int], None]:
-    """Prints `label: done/total utterances scored` on stderr at most every `every_s` seconds, and at the end."""
-    last = [0.0]
+def progress_printer(label: str) -> Callable[[int, int], None]:
+    """A `progress(done, total)` callback showing `label: done/total utterances` (jsertk.utils.progress)."""
+    state: dict = {}
 
     def report(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done >= total or now - last[0] >= every_s:
-            last[0] = now
-            print(f"{label}: {done}/{total} utterances scored", file=sys.stderr, flush=True)
+        if "meter" not in state:
+            state["meter"] = Progress(total, f"{label}: scoring")
+        meter = state["meter"]
+        meter.update(done - meter.n)
+        if done >= total:
+            meter.close()
     return report
 
 
 # The job array ---------------------------------------------------------------------------------
-
-def split_features(data: Path, dst: Path, nj: int) -> list[Path]:
-    """Contiguous parts of feats.scp (+ utt2num_frames) as `dst/<k>/`, k = 1..nj."""
-    problems: list[Problem] = []
-    entries = read_entries(data / "feats.scp", problems)
-    if problems:
-        raise DataDirError(problems)
-    if nj > len(entries):
-        raise PseudoLabelError(f"{data / 'feats.scp'}: cannot split {len(entries)} utterances into {nj} parts; "
-                               "use a smaller --nj")
-    frames = {}
-    if (data / "utt2num_frames").is_file():
-        frames = {e.key: e.value for e in read_entries(data / "utt2num_frames", problems)}
-    parts = []
-    bounds = [len(entries) * k // nj for k in range(nj + 1)]
-    for k in range(nj):
-        part = dst / str(k + 1)
-        chunk = entries[bounds[k]:bounds[k + 1]]
-        if frames:
-            write_table(part / "utt2num_frames", {e.key: frames[e.key] for e in chunk if e.key in frames})
-        write_table(part / "feats.scp", {e.key: e.value for e in chunk})  # last: its presence marks the part done
-        parts.append(part)
-    return parts
-
 
 def _stamp(model_dir: Path, checkpoint: str, data: Path, nj: int, max_frames_per_batch: int) -> str:
     weights = Path(checkpoint) if Path(checkpoint).is_absolute() or "/" in checkpoint else model_dir / checkpoint
@@ -180,7 +157,7 @@ def score_parallel(model_dir: Path, checkpoint: str, data: Path, work: Path, nj:
     atomic_write_text(work / "stamp.json", stamp)
     split_dir = work / f"split{nj}"
     if not all((split_dir / str(k) / "feats.scp").is_file() for k in range(1, nj + 1)):
-        split_features(data, split_dir, nj)
+        split(data, nj, by="utterance", out=split_dir)
     outputs = [work / f"scores.{k}.jsonl" for k in range(1, nj + 1)]
     for k, out in enumerate(outputs, 1):
         if not out.is_file():  # a log that says "succeeded" must not skip a part whose output is gone

@@ -43,7 +43,9 @@ class ASRModel(torch.nn.Module):
         self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp)
         self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}), input_size=input_dim)
         enc_dim = self.encoder.output_size()
-        self.ctc = CTC(self.vocab_size, enc_dim, dropout_rate=ctc_dropout, reduce=True)
+        # reduce=False: ESPnet returns each utterance's loss divided by the batch size (the terms of
+        # its batch average), so the per-utterance losses of the joint model come from ESPnet too
+        self.ctc = CTC(self.vocab_size, enc_dim, dropout_rate=ctc_dropout, reduce=False)
         self.decoder = None
         if decoder != "none":
             self.decoder = build_component("decoder", decoder, dict(decoder_conf or {}),
@@ -67,7 +69,7 @@ class ASRModel(torch.nn.Module):
         ys = ys[:, : int(y_lens.max())]
         enc, enc_lens = self.encode(feats, feat_lens)
         stats: dict[str, tuple[float, int]] = {}
-        loss_ctc = self.ctc(enc, enc_lens, ys, y_lens)
+        loss_ctc = self.ctc(enc, enc_lens, ys, y_lens).sum()  # = the batch average (see __init__)
         stats["loss_ctc"] = (float(loss_ctc.detach()) * n, n)
         loss = loss_ctc
         if self.decoder is not None and self.ctc_weight < 1.0:
@@ -80,11 +82,16 @@ class ASRModel(torch.nn.Module):
             stats.update(self._greedy_error_stats(enc, enc_lens, ys, y_lens))
         return {"loss": loss, "stats": stats}
 
-    def _attention_loss(self, enc, enc_lens, ys, y_lens):
+    def decoder_outputs(self, enc, enc_lens, ys, y_lens) -> tuple[torch.Tensor, torch.Tensor]:
+        """(decoder logits (B, L+1, V) given <sos> + ys, their targets ys + <eos> padded with IGNORE_ID)."""
         from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
 
         ys_in, ys_out = add_sos_eos(ys, self.sos_eos_id, self.sos_eos_id, IGNORE_ID)
         dec_out, _ = self.decoder(enc, enc_lens, ys_in, y_lens + 1)
+        return dec_out, ys_out
+
+    def _attention_loss(self, enc, enc_lens, ys, y_lens):
+        dec_out, ys_out = self.decoder_outputs(enc, enc_lens, ys, y_lens)
         loss = self.att_loss(dec_out, ys_out)
         mask = ys_out != IGNORE_ID
         correct = int(((dec_out.argmax(-1) == ys_out) & mask).sum())

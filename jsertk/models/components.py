@@ -55,6 +55,9 @@ def check_component_options(kind: str, name: str, conf: dict, fixed: tuple[str, 
     options = [p.name for p in params if p.name != "self" and p.kind is not inspect.Parameter.VAR_POSITIONAL
                and p.name not in (*own, *fixed)]
     for key in conf:
+        if key in (*own, *fixed):
+            raise ConfigError(f"config key '{path}.{key}' is not an option of {cls.__name__}: "
+                              "jsertk sets it itself (from the data and the model)")
         if key not in options:
             close = difflib.get_close_matches(str(key), options, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -14,36 +14,37 @@ feature provider) follows Li (2021). Full references: docs/references.md.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
-
-IGNORE_ID = -1
 
 
 def ctc_per_utterance(ctc, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, y_lens: torch.Tensor
                       ) -> torch.Tensor:
-    """(B,) CTC losses of ESPnet's builtin `CTC` module, before its batch average."""
-    logits = ctc.ctc_lo(F.dropout(enc, p=ctc.dropout_rate, training=ctc.training))
-    log_probs = logits.transpose(0, 1).log_softmax(2).float()
-    targets = torch.cat([ys[k, : int(n)] for k, n in enumerate(y_lens)])
-    loss = F.ctc_loss(log_probs, targets, enc_lens, y_lens, blank=0, reduction="none", zero_infinity=True)
-    return loss.to(enc.dtype)
+    """(B,) CTC losses of ESPnet's `CTC` module built with reduce=False (as `ASRModel` builds it),
+    which returns the terms of its batch average, loss / batch size: times the batch size here."""
+    if ctc.reduce:
+        raise ValueError("ctc_per_utterance needs a CTC module built with reduce=False")
+    return ctc(enc, enc_lens, ys, y_lens) * enc.size(0)
+
+
+def label_smoothing_per_utterance(smooth, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B,) losses of ESPnet's `LabelSmoothingLoss` `smooth` over logits `x` (B, L, V) and `target`
+    (B, L), before it sums them over the batch (and divides by the batch size, with
+    normalize_length false). ESPnet only returns that batch scalar, so this repeats its forward
+    from the module's public attributes (size, padding_idx, smoothing, confidence, criterion),
+    summing per utterance instead of over the batch."""
+    ignore = target == smooth.padding_idx
+    with torch.no_grad():
+        true_dist = torch.full_like(x, smooth.smoothing / (smooth.size - 1))
+        true_dist.scatter_(2, target.masked_fill(ignore, 0).unsqueeze(2), smooth.confidence)
+    kl = smooth.criterion(torch.log_softmax(x, dim=-1), true_dist)
+    return kl.masked_fill(ignore.unsqueeze(2), 0).sum((1, 2))
 
 
 def attention_per_utterance(asr, enc: torch.Tensor, enc_lens: torch.Tensor, ys: torch.Tensor, y_lens: torch.Tensor
                             ) -> tuple[torch.Tensor, int, int]:
     """((B,) label-smoothed decoder losses as `ASRModel.att_loss` sums them, correct tokens, tokens)."""
-    from espnet.nets.pytorch_backend.transformer.add_sos_eos import add_sos_eos
-
-    ys_in, ys_out = add_sos_eos(ys, asr.sos_eos_id, asr.sos_eos_id, IGNORE_ID)
-    dec_out, _ = asr.decoder(enc, enc_lens, ys_in, y_lens + 1)
-    smooth = asr.att_loss
-    ignore = ys_out == IGNORE_ID
-    with torch.no_grad():
-        true_dist = torch.full_like(dec_out, smooth.smoothing / (smooth.size - 1))
-        true_dist.scatter_(2, ys_out.masked_fill(ignore, 0).unsqueeze(2), smooth.confidence)
-    kl = F.kl_div(torch.log_softmax(dec_out, dim=-1), true_dist, reduction="none")
-    per_utt = kl.masked_fill(ignore.unsqueeze(2), 0).sum((1, 2))
-    keep = ~ignore
+    dec_out, ys_out = asr.decoder_outputs(enc, enc_lens, ys, y_lens)
+    per_utt = label_smoothing_per_utterance(asr.att_loss, dec_out, ys_out)
+    keep = ys_out != asr.att_loss.padding_idx
     correct = int(((dec_out.argmax(-1) == ys_out) & keep).sum())
     return per_utt, correct, int(keep.sum())
 

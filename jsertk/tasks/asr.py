@@ -79,3 +79,17 @@ class AsrTask(Task):
                         decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
                         utterance_mvn=cfg["frontend"]["utterance_mvn"],
                         freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0, **cfg["model_conf"])
+
+
+def check_component_sections(cfg: dict) -> None:
+    """Check the sections passed straight to ESPnet classes against their constructors, so that a
+    mistyped key fails when the config is loaded rather than when (or silently after) the model is
+    built: `encoder_conf` against the class `encoder` names, `decoder_conf` against the decoder's
+    (unless `decoder` is none), `frontend.specaug` against SpecAug. Any model whose config has the
+    ASR model's sections (asr, jser) is checked by `load_train_config`."""
+    from jsertk.models.components import check_component_options
+
+    check_component_options("encoder", cfg["encoder"], cfg["encoder_conf"])
+    if cfg["decoder"] != "none":
+        check_component_options("decoder", cfg["decoder"], cfg["decoder_conf"])
+    check_component_options("specaug", "specaug", cfg["frontend"]["specaug"])

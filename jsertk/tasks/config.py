@@ -10,6 +10,7 @@ from typing import Iterable
 
 import yaml
 
+from jsertk.tasks.asr import check_component_sections
 from jsertk.tasks.base import get_task
 from jsertk.utils.config import ConfigError, load_config, parse_override
 
@@ -48,6 +49,8 @@ TRAINER_DEFAULTS = {
 }
 
 AMP_MODES = ("auto", "bf16", "fp16", "off")
+# sections of the ASR model (AsrTask, and JserTask, which builds one), checked by check_component_sections
+ASR_SECTIONS = ("encoder", "encoder_conf", "decoder", "decoder_conf", "frontend")
 
 
 def _model_name(path: str | os.PathLike | None, overrides: Iterable[str]) -> str:
@@ -78,6 +81,10 @@ def train_defaults(model: str) -> dict:
 def load_train_config(path: str | os.PathLike | None, overrides: Iterable[str] = ()) -> dict:
     overrides = list(overrides)
     cfg = load_config(train_defaults(_model_name(path, overrides)), path, overrides)
+    # options passed straight to ESPnet classes (the open sections encoder_conf, decoder_conf,
+    # frontend.specaug) are checked against those classes now, before any data is read
+    if all(key in cfg for key in ASR_SECTIONS):
+        check_component_sections(cfg)
     checks = [("train.amp", cfg["train"]["amp"] in AMP_MODES, f"one of {', '.join(AMP_MODES)}"),
               ("train.best_mode", cfg["train"]["best_mode"] in ("min", "max"), "min or max"),
               ("train.best_metric", "/" in cfg["train"]["best_metric"], "of the form valid/<stat> or train/<stat>"),

@@ -41,6 +41,28 @@ def test_utterance_mvn_removes_per_utterance_offsets_and_ignores_padding():
         Frontend(8, utterance_mvn="speaker")
 
 
+def test_utterance_mvn_of_an_utterance_does_not_depend_on_its_batch():
+    """Why frontend.utterance_mvn is not ESPnet's: both agree on an unpadded utterance, but ESPnet's
+    counts the padding of a batch in the variance and leaves padded frames at -mean."""
+    from espnet2.layers.utterance_mvn import utterance_mvn as espnet_utterance_mvn
+
+    from jsertk.models.frontend import utterance_mvn
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 30, 8) * 3 + 5
+    batch = torch.zeros(2, 60, 8)
+    batch[0, :30], batch[1] = x[0], torch.randn(60, 8)
+    lens = torch.tensor([30, 60])
+    for norm_vars in (False, True):
+        alone = utterance_mvn(x, torch.tensor([30]), norm_vars)
+        padded = utterance_mvn(batch, lens, norm_vars)
+        assert torch.allclose(padded[0, :30], alone[0], atol=1e-6) and torch.all(padded[0, 30:] == 0)
+        espnet_alone, _ = espnet_utterance_mvn(x.clone(), torch.tensor([30]), norm_vars=norm_vars, eps=1e-5)
+        assert torch.allclose(alone, espnet_alone, atol=1e-5)
+    espnet_padded, _ = espnet_utterance_mvn(batch.clone(), lens, norm_vars=True, eps=1e-5)
+    assert not torch.allclose(espnet_padded[0, :30], alone[0], atol=1e-2)
+
+
 def test_frequency_warp_moves_energy_along_bins_in_training_only():
     x = torch.zeros(64, 5, 20)
     x[:, :, 10] = 1.0

@@ -91,8 +91,15 @@ def test_per_utterance_asr_losses_match_the_batch_losses(dirs, tmp_path):
     b = _batch(data, range(5))
     enc, enc_lens = model.asr.encode(b["feats"], b["feat_lens"])
     ys = b["text"][:, : int(b["text_lens"].max())]
-    assert torch.allclose(ctc_per_utterance(model.asr.ctc, enc, enc_lens, ys, b["text_lens"]).mean(),
-                          model.asr.ctc(enc, enc_lens, ys, b["text_lens"]), rtol=1e-5)
+    per_ctc = ctc_per_utterance(model.asr.ctc, enc, enc_lens, ys, b["text_lens"])
+    # the model's CTC is built with reduce=False; ESPnet's batch average (reduce=True) with the same weights
+    from espnet2.asr.ctc import CTC
+
+    batch_ctc = CTC(model.asr.vocab_size, enc.size(-1), reduce=True)
+    batch_ctc.load_state_dict(model.asr.ctc.state_dict())
+    assert per_ctc.shape == (5,)
+    assert torch.allclose(per_ctc.mean(), batch_ctc(enc, enc_lens, ys, b["text_lens"]), rtol=1e-5)
+    assert torch.allclose(per_ctc.mean(), model.asr.ctc(enc, enc_lens, ys, b["text_lens"]).sum(), rtol=1e-5)
     per_att, correct, total = attention_per_utterance(model.asr, enc, enc_lens, ys, b["text_lens"])
     assert torch.allclose(per_att.mean(), model.asr._attention_loss(enc, enc_lens, ys, b["text_lens"])[0], rtol=1e-5)
 
