@@ -5,13 +5,39 @@ PYTEST_ARGS ?= -q
 DEMO_NJ ?= 2
 DEMO_ARGS ?=
 
-.PHONY: install test demo bench
+.PHONY: install lint test test-fast demo bench
 
 install:  ## build tools/venv (seconds when already up to date)
 	bash tools/install.sh
 
-test: install  ## run the test suite; "no tests collected" counts as a failure
+# The shell scripts `make lint` checks: tracked *.sh files under egs/, tools/ and .ci/, and executable
+# extensionless ones with an sh/bash shebang (.ci/run), each once (a recipe's symlinked copies are skipped).
+# Sourced files are followed relative to the script's dir and the one above it (recipes run local/ and
+# steps/ scripts from the recipe dir, where utils/, path.sh and cmd.sh are).
+SHELLCHECK := $(VENV)/bin/shellcheck -x -P SCRIPTDIR -P SCRIPTDIR/..
+
+lint: install  ## ruff (tools/ruff.toml) over the Python sources, shellcheck over the shell scripts
+	@status=0; \
+	echo "$(VENV)/bin/ruff check --config tools/ruff.toml --extend-exclude tools/venv jsertk tests tools egs"; \
+	$(VENV)/bin/ruff check --config tools/ruff.toml --extend-exclude tools/venv jsertk tests tools egs || status=1; \
+	scripts=$$(git ls-files -- egs tools .ci | while IFS= read -r f; do \
+	    if [ ! -f "$$f" ] || [ -L "$$f" ]; then continue; fi; \
+	    case "$${f##*/}" in \
+	      *.sh) echo "$$f" ;; \
+	      *.*) ;; \
+	      *) if [ -x "$$f" ] && head -n 1 "$$f" | grep -Eq '^#!.*[/ ](ba)?sh( |$$)'; then echo "$$f"; fi ;; \
+	    esac; \
+	  done); \
+	if [ -z "$$scripts" ]; then echo "lint: no shell scripts found (git ls-files)" >&2; exit 1; fi; \
+	echo "$(SHELLCHECK)" $$scripts; \
+	$(SHELLCHECK) $$scripts || status=1; \
+	exit $$status
+
+test: install lint  ## lint, then the whole test suite; "no tests collected" counts as a failure
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
+
+test-fast: install lint  ## lint, then the tests not marked slow (no training runs, recipes or pipelines)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not slow" tests
 
 demo: install  ## run the embedded recipe end to end (egs/synth_emo/jser1, synthetic corpus)
 	cd egs/synth_emo/jser1 && ./run.sh --nj $(DEMO_NJ) $(DEMO_ARGS)

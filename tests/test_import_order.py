@@ -70,7 +70,8 @@ def test_imports_point_down_the_layers():
             if dst is None or dst == src:
                 continue
             if LEVEL[dst] <= LEVEL[src]:
-                wrong.append(f"{path.relative_to(ROOT.parent)}:{line}: {src} imports {target} ({dst} is not below {src})")
+                where = f"{path.relative_to(ROOT.parent)}:{line}"
+                wrong.append(f"{where}: {src} imports {target} ({dst} is not below {src})")
     assert not wrong, "imports against the package order:\n" + "\n".join(wrong)
 
 

@@ -59,7 +59,7 @@ echo "install.sh: espnet==$ESPNET_VERSION (--no-deps)"
 "${pip[@]}" install -q --no-deps "espnet==$ESPNET_VERSION"
 
 echo "install.sh: jsertk (editable)"
-"${pip[@]}" install -q -c "$constraints" --no-build-isolation -e "$root[dev]"
+"${pip[@]}" install -q -c "$constraints" --no-build-isolation -e "${root}[dev]"
 
 "$venv/bin/python" - <<'PY'
 import importlib

@@ -28,7 +28,8 @@ def compute_fbank(
     frame_length: float = typer.Option(25.0, help="Frame length in milliseconds."),
     frame_shift: float = typer.Option(10.0, help="Frame shift in milliseconds."),
     dither: float = typer.Option(0.0, help="Dither in 16-bit sample units (Kaldi's default is 1.0); 0 = reproducible."),
-    sample_rate: int = typer.Option(16000, help="Expected sample rate in Hz; other rates are an error without --resample."),
+    sample_rate: int = typer.Option(16000, help="Expected sample rate in Hz; other rates are an error "
+                                                "without --resample."),
     low_freq: float = typer.Option(20.0, help="Low cut-off of the mel bins in Hz."),
     high_freq: float = typer.Option(0.0, help="High cut-off in Hz; 0 = Nyquist, negative = offset below Nyquist."),
     snip_edges: bool = typer.Option(True, help="Kaldi's snip-edges: only frames that fit completely in the audio."),

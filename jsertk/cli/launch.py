@@ -10,8 +10,10 @@ import typer
 
 
 def launch(
-    backend: str = typer.Option("local", help="Where jobs run: 'local' (processes here) or 'slurm' (sbatch --array)."),
-    max_jobs: Optional[int] = typer.Option(None, help="Jobs at once; local default: the number of CPUs, slurm: no cap."),
+    backend: str = typer.Option("local", help="Where jobs run: 'local' (processes here) or 'slurm' "
+                                              "(sbatch --array)."),
+    max_jobs: Optional[int] = typer.Option(None, help="Jobs at once; local default: the number of CPUs, "
+                                                      "slurm: no cap."),
     conf: Optional[Path] = typer.Option(None, help="Slurm conf (Kaldi format); default conf/slurm.conf if present, "
                                                    "else a built-in one."),
     only_failed: bool = typer.Option(False, "--only-failed", help="Skip jobs whose log shows the same command "
@@ -45,7 +47,7 @@ def launch(
         report = run(opts, job_range, log, words)
     except KeyboardInterrupt:
         print("jsertk launch: interrupted; jobs stopped", file=sys.stderr)
-        raise typer.Exit(130)
+        raise typer.Exit(130) from None
     code = print_report(report)
     if code:
         raise typer.Exit(code)

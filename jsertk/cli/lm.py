@@ -8,7 +8,8 @@ import typer
 
 
 def train_lm(
-    dirs: List[Path] = typer.Argument(..., metavar="DATA...", help="Data dirs whose `text` files are the training text."),
+    dirs: List[Path] = typer.Argument(..., metavar="DATA...",
+                                      help="Data dirs whose `text` files are the training text."),
     tokenizer: Path = typer.Option(Path("data/token_list/char"), help="Tokenizer dir (jsertk train-tokenizer)."),
     order: int = typer.Option(6, help="n-gram order (in tokens)."),
     out: Path = typer.Option(Path("exp/lm"), help="Output dir: lm.arpa and lm.json."),

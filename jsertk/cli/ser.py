@@ -100,7 +100,33 @@ def infer(
         raise typer.Exit(1)
 
 
+def merge_decode(
+    out: Path = typer.Argument(..., help="Decode dir to write: the merged hyp.* files, emo_post.scp, classes.txt "
+                               "and decode.json."),
+    parts: List[Path] = typer.Argument(..., metavar="PART...", help="Decode dirs of the jobs (`jsertk decode` or "
+                                       "`jsertk decode-asr`), one per part of the feature dir."),
+    data: Optional[Path] = typer.Option(None, help="The feature dir the parts were split from: check that every "
+                                        "utterance of it was decoded (recorded as decode.json's data)."),
+    ref: Optional[Path] = typer.Option(None, help="Data dir with the reference labels: score the merged dir as one "
+                                       "job would (jser: as `jsertk decode --ref`; asr: as `jsertk score-wer`)."),
+    tokenizer: Optional[Path] = typer.Option(None, help="Tokenizer dir whose normalisation the WER uses (default: "
+                                             "MODEL_DIR/tokenizer of the parts' decode.json)."),
+) -> None:
+    """Merge the decode dirs of parallel decoding jobs into OUT, byte-identical to one job's outputs
+    when the parts come from `steps/decode.sh` (batch-aligned splits); decode.json sums the counts
+    and times. Fails, writing nothing, on a missing part or file, a part of another model or
+    checkpoint, or an utterance in two parts. See jsertk/infer/merge.py."""
+    from jsertk.infer.merge import default_tokenizer, merge_decode_dirs, score_merged
+
+    summary = merge_decode_dirs(out, parts, data)
+    typer.echo(f"{out}: {summary['utterances']} utterances from {len(parts)} parts, RTF {summary['rtf']:.3f}")
+    if ref is not None:
+        scored = score_merged(out, ref, tokenizer or default_tokenizer(out))
+        typer.echo(f"{out}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
+
+
 def register(app: typer.Typer) -> None:
     app.command("decode")(decode)
     app.command("pack")(pack)
     app.command("infer")(infer)
+    app.command("merge-decode")(merge_decode)

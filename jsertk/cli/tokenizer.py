@@ -8,7 +8,8 @@ import typer
 
 
 def train_tokenizer(
-    dirs: List[Path] = typer.Argument(..., metavar="DATA...", help="Data dirs whose `text` files are the training text."),
+    dirs: List[Path] = typer.Argument(..., metavar="DATA...",
+                                      help="Data dirs whose `text` files are the training text."),
     outdir: Path = typer.Option(Path("data/token_list/bpe100"), help="Tokenizer directory to write."),
     model_type: str = typer.Option("bpe", help="Sentencepiece model: bpe, unigram or char."),
     vocab_size: int = typer.Option(100, help="Number of sentencepiece pieces incl. <unk> (an upper limit for "

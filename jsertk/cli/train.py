@@ -30,7 +30,7 @@ def train(
         best = run_training(config, data, valid, outdir, overrides, resume=resume, dist_backend=dist_backend)
     except TrainingError as e:
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     if best:
         typer.echo(f"{outdir}/model.pth: average of epochs {', '.join(str(e) for e, _ in best)}")
 

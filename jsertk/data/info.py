@@ -77,7 +77,8 @@ def format_info(result: dict[str, Any]) -> str:
              + (f", {result['hours']:.3f} hours (from {result['duration_source']})" if "hours" in result else "")]
     for name, lab in result["labels"].items():
         if name == "spk2gender":
-            lines.append(f"  {name}: {lab['speakers']} speakers  " + " ".join(f"{k}={v}" for k, v in lab["classes"].items()))
+            classes = " ".join(f"{k}={v}" for k, v in lab["classes"].items())
+            lines.append(f"  {name}: {lab['speakers']} speakers  " + classes)
             continue
         line = f"  {name}: {lab['utterances']} utterances ({100 * lab['coverage']:.1f}%)"
         if "classes" in lab:

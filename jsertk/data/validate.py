@@ -99,7 +99,8 @@ def _check_spk2utt(spk2utt: _Checked, utt2spk: _Checked, problems: list[Problem]
     for e in spk2utt.entries:
         utts = e.value.split()
         if utts != sorted(utts, key=sort_key):
-            problems.append(Problem(spk2utt.path, e.line, f"utterances of speaker '{e.key}' are not sorted", "unsorted"))
+            problems.append(Problem(spk2utt.path, e.line, f"utterances of speaker '{e.key}' are not sorted",
+                                    "unsorted"))
         for u in utts:
             listed.add(u)
             spk = utt2spk.values.get(u)
@@ -112,7 +113,8 @@ def _check_spk2utt(spk2utt: _Checked, utt2spk: _Checked, problems: list[Problem]
                                         "agreement"))
     for e in utt2spk.entries:
         if e.key not in listed:
-            problems.append(Problem(utt2spk.path, e.line, f"utterance '{e.key}' is missing from spk2utt", "agreement"))
+            problems.append(Problem(utt2spk.path, e.line, f"utterance '{e.key}' is missing from spk2utt",
+                                    "agreement"))
 
 
 def _check_audio_map(files: dict[str, _Checked], utt2spk: _Checked, problems: list[Problem],
@@ -123,10 +125,12 @@ def _check_audio_map(files: dict[str, _Checked], utt2spk: _Checked, problems: li
         for e in segments.entries:
             seg = segments.values.get(e.key)
             if e.key not in utt2spk.values:
-                problems.append(Problem(segments.path, e.line, f"unknown utterance '{e.key}' (not in utt2spk)", "unknown"))
+                problems.append(Problem(segments.path, e.line, f"unknown utterance '{e.key}' (not in utt2spk)",
+                                        "unknown"))
             if seg is not None and wav is not None and seg.recording not in wav.lines:
                 problems.append(Problem(segments.path, e.line,
-                                        f"recording '{seg.recording}' of utterance '{e.key}' is not in wav.scp", "audio"))
+                                        f"recording '{seg.recording}' of utterance '{e.key}' is not in wav.scp",
+                                        "audio"))
         for e in utt2spk.entries:
             if e.key not in segments.lines:
                 problems.append(Problem(utt2spk.path, e.line, f"utterance '{e.key}' has no entry in segments", "audio"))

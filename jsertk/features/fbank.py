@@ -86,7 +86,8 @@ class FbankExtractor:
         fbank.input_finished()
         n = fbank.num_frames_ready
         if n == 0:
-            raise AudioError(source, f"audio is {samples.size} samples ({samples.size / self.config.sample_rate:.3f}s), "
+            seconds = samples.size / self.config.sample_rate
+            raise AudioError(source, f"audio is {samples.size} samples ({seconds:.3f}s), "
                                      f"shorter than one frame ({self.config.window_samples} samples)")
         out = np.empty((n, fbank.dim), dtype=np.float32)
         for i in range(n):

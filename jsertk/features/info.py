@@ -49,7 +49,8 @@ def feats_info(path: str | os.PathLike, frame_shift_ms: float = 10.0, progress: 
     if meter:
         meter.close()
     if len(dims) > 1:
-        problems.append("dimensions differ: " + ", ".join(f"{n} utterances of dim {d}" for d, n in sorted(dims.items())))
+        problems.append("dimensions differ: "
+                        + ", ".join(f"{n} utterances of dim {d}" for d, n in sorted(dims.items())))
     if expected is not None:
         problems += [f"'{u}': in utt2num_frames but not in feats.scp" for u in sorted(set(expected) - seen)]
     frames = np.asarray(lengths) if lengths else np.zeros(1, dtype=int)

@@ -24,6 +24,14 @@ def _logadd(a: float, b: float) -> float:
     return hi + math.log1p(math.exp(lo - hi))
 
 
+def _slot(table: dict[tuple, list[float]], prefix: tuple) -> list[float]:
+    """table[prefix], created as [log p(.. blank), log p(.. last token)] = [-inf, -inf] when missing."""
+    s = table.get(prefix)
+    if s is None:
+        s = table[prefix] = [NEG_INF, NEG_INF]
+    return s
+
+
 def ctc_prefix_beam_search(log_probs: np.ndarray, beam: int = 10, blank_id: int = 0,
                            token_beam: int | None = None, lm=None, lm_weight: float = 0.0
                            ) -> list[tuple[list[int], float]]:
@@ -49,23 +57,16 @@ def ctc_prefix_beam_search(log_probs: np.ndarray, beam: int = 10, blank_id: int 
         p_blank = float(row[blank_id])
         cands = [(int(c), float(row[c])) for c in top[t] if c != blank_id]
         nxt: dict[tuple, list[float]] = {}
-
-        def slot(prefix: tuple) -> list[float]:
-            s = nxt.get(prefix)
-            if s is None:
-                s = nxt[prefix] = [NEG_INF, NEG_INF]
-            return s
-
         for prefix, (pb, pnb) in beams.items():
             total = _logadd(pb, pnb)
-            s = slot(prefix)
+            s = _slot(nxt, prefix)
             s[0] = _logadd(s[0], total + p_blank)
             last = prefix[-1] if prefix else None
             if last is not None:  # the last token repeated: collapses into the same prefix
                 s[1] = _logadd(s[1], pnb + float(row[last]))
             for c, p in cands:
                 lm_extend(prefix, c)
-                ext = slot(prefix + (c,))
+                ext = _slot(nxt, prefix + (c,))
                 # after the same token a new one needs a blank in between
                 ext[1] = _logadd(ext[1], (pb if c == last else total) + p)
         beams = dict(sorted(nxt.items(), key=lambda kv: -fused(*kv))[:beam])

@@ -109,7 +109,8 @@ def read_scores(path: Path) -> tuple[list[UttScores], list[str]]:
                 else:
                     scores.append(UttScores.from_json(line))
             except (ValueError, KeyError, TypeError) as e:
-                raise PseudoLabelError(f"{path}:{n}: not a score line ({e}); delete the file to rescore its part")
+                raise PseudoLabelError(f"{path}:{n}: not a score line ({e}); "
+                                       "delete the file to rescore its part") from e
     if not done:
         raise PseudoLabelError(f"{path}: incomplete (no final too_short line); delete it to rescore its part")
     return scores, too_short

@@ -28,7 +28,8 @@ def encode_texts(tokenizer: Tokenizer, texts: Mapping[str, str], counter: Unknow
 
 
 def train_token_lm(tokenizer: Tokenizer, texts: Mapping[str, str], order: int, outdir: str | os.PathLike,
-                   valid_texts: Mapping[str, str] | None = None, sources: list[str] | None = None) -> tuple[dict, UnknownCounter]:
+                   valid_texts: Mapping[str, str] | None = None,
+                   sources: list[str] | None = None) -> tuple[dict, UnknownCounter]:
     """Write OUTDIR/lm.arpa and OUTDIR/lm.json (each atomically, lm.json last); returns the summary
     (what lm.json holds) and the count of training tokens mapped to `<unk>`."""
     t0 = time.perf_counter()

@@ -45,7 +45,8 @@ class TokenNgramLM:
             kids[1].append(logp)
         self._children = {h: (np.array(i, np.int64), np.array(p, np.float64)) for h, (i, p) in children.items()}
         self._backoff = {tuple(index[t] for t in g): b for g, b in self.arpa.backoffs.items()}
-        self._known = set(self._children) | set(self._backoff) | {tuple(index[t] for t in g) for g in self.arpa.logprobs}
+        self._known = (set(self._children) | set(self._backoff)
+                       | {tuple(index[t] for t in g) for g in self.arpa.logprobs})
         unk_logp = self.arpa.logprobs.get((UNK,), UNSEEN_LOGPROB)
         base = np.full(self.vocab_size, unk_logp, np.float64)
         if token_list[0] == "<blank>":

@@ -124,7 +124,8 @@ def format_table(scores: dict) -> str:
     if "dimensional" in scores:
         d = scores["dimensional"]
         lines.append(f"\nCCC arousal {d['CCC_arousal']:.3f}   valence {d['CCC_valence']:.3f}   "
-                     f"dominance {d['CCC_dominance']:.3f}   mean {d['CCC_mean']:.3f}   ({d['num_utterances']} utterances)")
+                     f"dominance {d['CCC_dominance']:.3f}   mean {d['CCC_mean']:.3f}   "
+                     f"({d['num_utterances']} utterances)")
     lines.append("\n" + DEFINITIONS)
     return "\n".join(lines)
 

@@ -54,7 +54,8 @@ class AdversarialAutoencoder(torch.nn.Module):
         y_prior = torch.nn.functional.one_hot(torch.multinomial(self.class_prior, n, replacement=True),
                                               self.num_classes).to(y.dtype)
         ones, zeros = torch.ones(n, 1, device=x.device), torch.zeros(n, 1, device=x.device)
-        d_loss = (bce(self.disc_z(z_prior), ones, reduction="sum") + bce(self.disc_z(z.detach()), zeros, reduction="sum")
+        d_loss = (bce(self.disc_z(z_prior), ones, reduction="sum")
+                  + bce(self.disc_z(z.detach()), zeros, reduction="sum")
                   + bce(self.disc_y(y_prior), ones, reduction="sum")
                   + bce(self.disc_y(y.detach()), zeros, reduction="sum"))
         g_loss = (bce(self._frozen(self.disc_z, z), ones, reduction="sum")

@@ -31,10 +31,11 @@ class Fusion(torch.nn.Module):
             raise ValueError(f"lexical pooling must be one of {LEXICAL_POOLINGS}, got '{lexical_pooling}'")
         self.kind = kind
         self.acoustic_pool = AttentiveStatsPooling(acoustic_dim)
-        self.lexical_pool = AttentiveStatsPooling(lexical_dim) if lexical_pooling == "attentive" else MaxPooling(lexical_dim)
-        a, l = self.acoustic_pool.output_size, self.lexical_pool.output_size
+        self.lexical_pool = (AttentiveStatsPooling(lexical_dim) if lexical_pooling == "attentive"
+                             else MaxPooling(lexical_dim))
+        a, lx = self.acoustic_pool.output_size, self.lexical_pool.output_size
         if kind == "concat":
-            self.proj = torch.nn.Sequential(torch.nn.Linear(a + l, dim), torch.nn.ReLU(), torch.nn.Dropout(dropout))
+            self.proj = torch.nn.Sequential(torch.nn.Linear(a + lx, dim), torch.nn.ReLU(), torch.nn.Dropout(dropout))
         elif kind == "cross_attention":
             self.query = torch.nn.Linear(acoustic_dim, dim)
             self.key_value = torch.nn.Linear(lexical_dim, dim)
@@ -42,8 +43,8 @@ class Fusion(torch.nn.Module):
             self.proj = torch.nn.Sequential(torch.nn.Linear(a + dim, dim), torch.nn.ReLU(), torch.nn.Dropout(dropout))
         else:
             self.a_proj = torch.nn.Linear(a, dim)
-            self.l_proj = torch.nn.Linear(l, dim)
-            self.gate = torch.nn.Linear(a + l, dim)
+            self.l_proj = torch.nn.Linear(lx, dim)
+            self.gate = torch.nn.Linear(a + lx, dim)
             self.dropout = torch.nn.Dropout(dropout)
         self.output_size = dim
 

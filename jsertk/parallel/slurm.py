@@ -88,7 +88,8 @@ def array_script(jobs: list[Job], files: QueueFiles, cwd: str | os.PathLike) -> 
     lines = ["#!/usr/bin/env bash", "# Written by jsertk launch: one Slurm array task per job.",
              f"cd {shlex.quote(str(cwd))} || exit 1", 'case "$SLURM_ARRAY_TASK_ID" in']
     for job in jobs:
-        lines.append(f"  {job.index}) log={shlex.quote(str(job.log))}; status={shlex.quote(str(files.status(job.index)))}"
+        status = shlex.quote(str(files.status(job.index)))
+        lines.append(f"  {job.index}) log={shlex.quote(str(job.log))}; status={status}"
                      f"; cmd={shlex.quote(job.command)} ;;")
     lines += ['  *) echo "no job for array task $SLURM_ARRAY_TASK_ID" >&2; exit 1 ;;', "esac"]
     return "\n".join(lines) + "\n" + _TASK_TEMPLATE
@@ -96,7 +97,8 @@ def array_script(jobs: list[Job], files: QueueFiles, cwd: str | os.PathLike) -> 
 
 def sbatch_command(conf: SlurmConf, options: dict[str, str], jobs: list[Job], files: QueueFiles,
                    max_jobs: int | None) -> list[str]:
-    return [*conf.command, *conf.flags(options), "--parsable", f"--array={array_spec([j.index for j in jobs], max_jobs)}",
+    array = array_spec([j.index for j in jobs], max_jobs)
+    return [*conf.command, *conf.flags(options), "--parsable", f"--array={array}",
             f"--job-name={files.name}", f"--output={files.output_pattern}", str(files.script)]
 
 

@@ -36,6 +36,8 @@ from jsertk.train.reporting import Scalars, log, plot_curves, write_history
 from jsertk.utils.config import ConfigError, save_config, to_plain
 from jsertk.utils.errors import JsertkError
 
+PLOT_INTERVAL_S = 60.0  # loss_curves.png is redrawn at most this often (and after the last epoch)
+
 
 class TrainingError(JsertkError):
     """Training cannot go on (too many non-finite losses or gradients)."""
@@ -130,6 +132,7 @@ class Trainer:
         self.history: list[dict] = []
         self.epoch_sums: dict[str, list[float]] = {}
         self.scalars = Scalars(self.expdir if dist.is_main else None)
+        self._last_plot = float("-inf")  # the first epoch is always drawn
         if resume and self.resume_from.exists():
             self._load_checkpoint()
 
@@ -402,17 +405,26 @@ class Trainer:
         best = ckpt.nbest_epochs(self.history, self.metric, self.mode, self.tcfg["keep_nbest"])
         ckpt.prune_epochs(self.expdir, {e for e, _ in best})  # once out of the n best, never back in
         write_history(self.expdir, self.history)
-        plot_curves(self.history, self.expdir / "loss_curves.png", self.metric)
+        # Drawing takes ~1-2 s: redraw at most once a minute while training (and once at the end),
+        # so short epochs do not spend a tenth of their time on the picture.
+        if time.monotonic() - self._last_plot >= PLOT_INTERVAL_S or self._is_last_epoch():
+            plot_curves(self.history, self.expdir / "loss_curves.png", self.metric)
+            self._last_plot = time.monotonic()
         self.scalars.add({k: v for k, v in record.items() if "/" in k or k == "lr"}, self.epoch)
         shown = " ".join(f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch",))
         log.info("epoch %d done: %s", self.epoch, shown)
 
-    def _out_of_patience(self) -> bool:
+    def _is_last_epoch(self) -> bool:
+        return self.epoch >= self.tcfg["max_epochs"] or self._out_of_patience(quiet=True)
+
+    def _out_of_patience(self, quiet: bool = False) -> bool:
         patience = self.tcfg["patience"]
         if not patience or len(self.history) <= patience:
             return False
         best_epoch = ckpt.nbest_epochs(self.history, self.metric, self.mode, 1)[0][0]
         if self.epoch - best_epoch >= patience:
+            if quiet:
+                return True
             log.info("stopping: %s has not improved for %d epochs (best at epoch %d)", self.metric, patience,
                      best_epoch)
             return True

@@ -16,7 +16,7 @@ def test_fix_sorts_dedups_and_regenerates_spk2utt(data_dir):
 
 
 def test_fix_drops_utterances_missing_required_files_and_says_why(data_dir):
-    wav = [l for l in (data_dir / "wav.scp").read_text().splitlines() if not l.startswith("spkB-utt001")]
+    wav = [ln for ln in (data_dir / "wav.scp").read_text().splitlines() if not ln.startswith("spkB-utt001")]
     (data_dir / "wav.scp").write_text("\n".join(wav) + "\n")
     utts = DataDir(data_dir).utterances()
     (data_dir / "utt2num_frames").write_text("".join(f"{u} 50\n" for u in utts if u != "spkC-utt000"))

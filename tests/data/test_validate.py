@@ -62,7 +62,7 @@ def test_spk2utt_disagrees_with_utt2spk(data_dir):
 
 
 def test_utterance_without_audio(data_dir):
-    lines = [l for l in (data_dir / "wav.scp").read_text().splitlines() if not l.startswith("spkC-utt001")]
+    lines = [ln for ln in (data_dir / "wav.scp").read_text().splitlines() if not ln.startswith("spkC-utt001")]
     (data_dir / "wav.scp").write_text("\n".join(lines) + "\n")
     assert_reported(data_dir, "utt2spk", 8, "'spkC-utt001' has no audio in wav.scp")
 

@@ -27,7 +27,7 @@ def test_labels_partial_and_from_the_label_root(tmp_path):
     labels = tmp_path / "data" / "train"
     labels.mkdir(parents=True)
     shutil.move(feats / "text", labels / "text")  # not beside the features: found under label_root
-    utts = sorted(l.split()[0] for l in (feats / "feats.scp").read_text().splitlines())
+    utts = sorted(ln.split()[0] for ln in (feats / "feats.scp").read_text().splitlines())
     (labels / "utt2emo").write_text(f"{utts[0]} happy\n{utts[3]} sad\n")
     ds = FeatsDataset([feats], _parsers(), label_root=tmp_path / "data")
     assert len(ds) == 6 and ds.input_dim == 20
@@ -46,7 +46,7 @@ def test_labels_partial_and_from_the_label_root(tmp_path):
 
 def test_length_filtering_is_counted(tmp_path):
     feats = make_feats_dir(tmp_path / "f", n_utts=8)
-    lengths = [int(l.split()[1]) for l in (feats / "utt2num_frames").read_text().splitlines()]
+    lengths = [int(ln.split()[1]) for ln in (feats / "utt2num_frames").read_text().splitlines()]
     lo, hi = min(lengths) + 1, max(lengths) - 1
     short, long_ = sum(n < lo for n in lengths), sum(n > hi for n in lengths)
     ds = FeatsDataset([feats], {}, min_frames=lo, max_frames=hi)

@@ -112,12 +112,13 @@ def test_decode_with_a_token_ngram_lm(trained, method, tmp_path):
     assert res.exit_code == 0, res.output
     out = tmp_path / "dec"
     res = runner.invoke(app, ["decode-asr", str(trained / "test"), "--model-dir", str(trained / "exp"), "--method",
-                              method, "--beam-size", "4", "--outdir", str(out), "--lm", str(tmp_path / "lm" / "lm.arpa"),
-                              "--lm-weight", "0.4"])
+                              method, "--beam-size", "4", "--outdir", str(out),
+                              "--lm", str(tmp_path / "lm" / "lm.arpa"), "--lm-weight", "0.4"])
     assert res.exit_code == 0, res.output
     info = json.loads((out / "decode.json").read_text())
     assert info["lm"] == str(tmp_path / "lm" / "lm.arpa") and info["lm_weight"] == 0.4
-    res = runner.invoke(app, ["score-wer", str(trained / "test"), str(out), "--tokenizer", str(trained / "exp" / "tokenizer")])
+    res = runner.invoke(app, ["score-wer", str(trained / "test"), str(out),
+                              "--tokenizer", str(trained / "exp" / "tokenizer")])
     assert json.loads((out / "scores.json").read_text())["wer"] <= 0.5
 
 

@@ -78,7 +78,13 @@ def test_decode_writes_every_output_and_score_ser_reads_them(exp):
     res = _run("score-ser", exp / "data" / "train", out, "--classes", out / "classes.txt")
     assert res.exit_code == 0, res.output
     scores = json.loads((out / "scores.json").read_text())
-    assert 0.0 <= scores["UA"] <= 1.0 and "dimensional" in scores and (out / "confusion.png").is_file()
+    # the scores are those of the hypotheses written: UA is the mean per-class recall of hyp.emo
+    ref = dict(line.split() for line in (exp / "data" / "train" / "utt2emo").read_text().splitlines())
+    recalls = [sum(hyp[u] == c for u in ref if ref[u] == c) / sum(v == c for v in ref.values())
+               for c in sorted(set(ref.values()))]
+    assert scores["UA"] == pytest.approx(sum(recalls) / len(recalls))
+    assert scores["WA"] == pytest.approx(sum(hyp[u] == ref[u] for u in ref) / len(ref))
+    assert "dimensional" in scores and (out / "confusion.png").is_file()
 
 
 def test_pack_and_infer_json_lines_skipping_unreadable_audio(exp, tmp_path):

@@ -176,8 +176,9 @@ def test_lm_flips_a_near_tie_in_espnet_beam_search(tmp_path, with_lm, expected, 
     if with_lm:
         scorers["lm"] = NgramScorer(lm_from(["c a t", "c a t a", "t a c", "a c t"], 3, tmp_path))
         weights["lm"] = 0.5
-    search = (BatchBeamSearch if batch else BeamSearch)(scorers=scorers, weights=weights, beam_size=3, vocab_size=len(TOKENS), sos=EOS_ID,
-                             eos=EOS_ID, token_list=TOKENS, pre_beam_score_key="full")
+    search = (BatchBeamSearch if batch else BeamSearch)(scorers=scorers, weights=weights, beam_size=3,
+                                                        vocab_size=len(TOKENS), sos=EOS_ID, eos=EOS_ID,
+                                                        token_list=TOKENS, pre_beam_score_key="full")
     best = search(x=torch.zeros(8, 2), maxlenratio=0.0)[0]
     assert " ".join(TOKENS[i] for i in best.yseq.tolist()[1:-1]) == expected
 

@@ -86,7 +86,8 @@ def slurm(tmp_path):
 
 def launch(env, *args, cwd):
     return subprocess.run([sys.executable, "-m", "jsertk.cli.main", "launch", "--backend", "slurm",
-                           "--poll-interval", "0.05", *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd)
+                           "--poll-interval", "0.05", *map(str, args)],
+                          capture_output=True, text=True, env=env, cwd=cwd)
 
 
 def sbatch_calls(state: Path) -> list[list[str]]:
@@ -175,7 +176,8 @@ def test_interrupt_cancels_the_slurm_job(tmp_path, slurm):
 def test_array_specs_and_queue_file_names():
     assert array_spec([1, 2, 3, 4], None) == "1-4" and array_spec([4, 2, 7], 3) == "2,4,7%3"
     files = QueueFiles.for_log("exp/log/decode_test.JOB.log", "JOB")
-    assert files.script == Path("exp/log/q/decode_test.sh") and files.status(3) == Path("exp/log/q/decode_test.3.status")
+    assert files.script == Path("exp/log/q/decode_test.sh")
+    assert files.status(3) == Path("exp/log/q/decode_test.3.status")
 
 
 def test_built_in_conf_defaults():

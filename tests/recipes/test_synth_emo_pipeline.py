@@ -1,5 +1,5 @@
 """The synth_emo recipe end to end on a tiny corpus with tiny models: every stage runs, writes
-its outputs, and a rerun skips what is done."""
+its outputs, a rerun skips what is done, and decoding in one job writes what two jobs wrote."""
 from __future__ import annotations
 
 import json
@@ -23,7 +23,9 @@ def pipeline(tmp_path_factory):
             "--expdir", str(root / "exp"), "--local-data-opts", "--size tiny", "--token-type", "char",
             "--asr-args", TINY_ASR, "--jser-args", TINY_JSER,
             # joint search with the stage-2 LM, kept short: an untrained decoder rarely ends a hypothesis
-            "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.6",
+            "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.3",
+            # two utterances per decoding batch, so that the 8 test utterances decode in 2 jobs
+            "--decode-max-frames", "600",
             # one semi-supervised round; a 1-epoch teacher is not confident, so keep every pseudo label
             "--ssl-rounds", "1", "--ssl-args", TINY_JSER, "--pseudolabel-opts", "--threshold 0 --agreement any"]
     env = {**os.environ, "cmd_backend": "local"}
@@ -65,3 +67,43 @@ def test_rerun_skips_finished_stages(pipeline):
                   "stage 5: round 1: pseudo labels"):
         assert any(stage in line and "skipped" in line for line in again.stderr.splitlines()), stage
     assert "training" not in again.stderr
+
+
+# What one decoding job writes and two must write alike (decode.json's times differ).
+SAME_OUTPUTS = {"asr": ("hyp.text", "hyp.score", "scores.json", "result.txt"),
+                "jser": ("hyp.text", "hyp.emo", "hyp_acoustic.emo", "hyp_lexical.emo", "hyp.dim", "classes.txt",
+                         "scores.json", "summary.json", "acoustic/scores.json", "wer/scores.json")}
+
+
+def _posteriors(dec: Path) -> dict:
+    import kaldiio
+
+    return {utt: post.tolist() for utt, post in kaldiio.load_scp_sequential(str(dec / "emo_post.scp"))}
+
+
+def test_one_decoding_job_writes_what_two_jobs_wrote(pipeline):
+    root, args, env, first = pipeline
+    assert first.returncode == 0
+    final = Path((root / "exp" / "jser_jser_ssl_rounds" / "final_model").read_text().strip())
+    decs = {"asr": root / "exp" / "asr_asr" / "decode_test", "jser": final / "decode_test"}
+    for dec in decs.values():  # stage 6 ran --nj 2: two jobs, merged
+        assert (dec / "log" / "decode.2.log").is_file() and len(json.loads((dec / "decode.json").read_text())["parts"]) == 2
+    two = {kind: {name: (dec / name).read_bytes() for name in SAME_OUTPUTS[kind]} for kind, dec in decs.items()}
+    info_two = {kind: json.loads((dec / "decode.json").read_text()) for kind, dec in decs.items()}
+    scp_two = (decs["jser"] / "emo_post.scp").read_text().splitlines()
+    assert [line.split()[0] for line in scp_two] == sorted(line.split()[0] for line in scp_two)
+    assert all("/split/" in line for line in scp_two)  # into the jobs' arks
+    post_two = _posteriors(decs["jser"])
+
+    again = subprocess.run(args[:1] + ["--stage", "6", "--stop-stage", "6"] + args[1:] + ["--decode-nj", "1"],
+                           cwd=RECIPE, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    for kind, dec in decs.items():
+        assert not (dec / "log" / "decode.2.log").exists() and not (dec / "split").exists()  # one job this time
+        for name, content in two[kind].items():
+            assert (dec / name).read_bytes() == content, f"{kind}: {name}"
+        info = json.loads((dec / "decode.json").read_text())
+        for key in ("utterances", "too_short", "model_dir", "checkpoint", "data"):
+            assert info[key] == info_two[kind][key], key
+        assert abs(info["audio_seconds"] - info_two[kind]["audio_seconds"]) <= 0.02
+    assert _posteriors(decs["jser"]) == post_two

@@ -157,7 +157,8 @@ def main() -> None:
             run([*jsertk, "compute-fbank", data, work / "cli", "--no-progress"], env)
 
         library()  # warm the page cache and imports before timing anything
-        rows = [("kaldi-native-fbank called directly, audio in memory", best_of(args.repeat, lambda: direct_knf(audio))),
+        rows = [("kaldi-native-fbank called directly, audio in memory",
+                 best_of(args.repeat, lambda: direct_knf(audio))),
                 ("jsertk library: read WAV, fbank, write ark/scp, merge", best_of(args.repeat, library)),
                 ("`jsertk compute-fbank` command (with interpreter start-up)", best_of(args.repeat, cli))]
         direct_s = rows[0][1]
@@ -237,7 +238,8 @@ def main() -> None:
                f"(read WAV, fbank, write ark/scp, merge) {audio_s / library_s:.0f}x, ratio "
                f"{direct_s / library_s:.2f}; the `jsertk compute-fbank` command {audio_s / cli_s:.0f}x, ratio "
                f"{direct_s / cli_s:.2f} (it includes a fixed {startup_s:.1f} s per job to start the interpreter and "
-               f"load the libraries); --nj {scaling[-1][0]} speed-up {scaling[0][1] / scaling[-1][1]:.2f} in wall time, "
+               f"load the libraries); --nj {scaling[-1][0]} speed-up "
+               f"{scaling[0][1] / scaling[-1][1]:.2f} in wall time, "
                f"{audio_s / scaling[0][2]:.0f}x vs {audio_s / scaling[-1][2]:.0f}x real time per CPU second "
                f"for --nj 1 vs {scaling[-1][0]}; peak memory "
                f"{memory[0][1]:.0f} MiB on a quarter of the corpus, {memory[1][1]:.0f} MiB on all of it.")

@@ -104,7 +104,7 @@ def main() -> None:
         for threads in sorted({1, os.cpu_count() or 1}):
             torch.set_num_threads(threads)
             for bs in args.batch_sizes:
-                s = timed(lambda: list(rec.recognize_files(paths, batch_size=bs)))
+                s = timed(lambda bs=bs: list(rec.recognize_files(paths, batch_size=bs)))
                 rows.append((threads, bs, s))
     load = open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").is_file() else "?"
     one = next(s for t, b, s in rows if t == 1 and b == 1)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Where parallel jobs run. Stages call them in Kaldi's form:
 #     ${feats_cmd} JOB=1:${nj} exp/log/fbank.JOB.log jsertk compute-fbank ... --job JOB
 # cmd_backend: local (processes on this machine) or slurm (sbatch --array, waits, fails loudly

@@ -12,11 +12,13 @@ Runs stages --stage .. --stop-stage of a jser1 recipe; run it from the recipe di
 Stages:
   0  data preparation: local/data.sh --nj N --datadir DIR <local-data-opts>, then
      jsertk data validate on every set
-  1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), global CMVN stats
-     from the training sets; optional speed perturbation of the training sets
+  1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), with --speed-perturb-factors
+     of speed-perturbed copies of the training sets; global CMVN stats (cmvn.ark) of the ASR
+     training features only (--asr-train-set, else --train-set), which stage 3 normalises with
   2  tokenizer (sentencepiece) from the transcripts of the training sets; with --use-lm, a token
      n-gram LM (jsertk train-lm) on the same transcripts -> <expdir>/lm_<token type><nbpe>_o<order>
-  3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets
+  3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets, with the
+     global CMVN of stage 1 (the ASR training features); stages 4-5 inherit it through --init
   4  joint ASR-SER fine-tuning initialised from stage 3 (jsertk train --config \$jser_config)
   5  semi-supervised rounds r=1..\$ssl_rounds: the teacher (stage 4, then the last student)
      pseudo-labels --unlab-set (jsertk pseudolabel -> <datadir>/<unlab set>_pl_<student name>),
@@ -25,12 +27,15 @@ Stages:
      <jser exp>_<ssl tag>_rounds/rounds.md and names the best model in its final_model
   6  decoding and scoring of every test set: ASR WER (stage 3 model), emotion UA/WA/F1,
      CCC and WER of the joint model (the best of stage 5 when it ran)
-  7  pack the joint model for jsertk infer (<final jser exp>/packed)"
+  7  pack the joint model for jsertk infer (<final jser exp>/packed)
+Decoding (stages 5 and 6) runs in --decode-nj jobs of \$decode_cmd, one GPU each with --ngpu > 0
+(steps/decode.sh: parts cut on the batch boundaries of one job, jsertk decode / decode-asr per
+part, jsertk merge-decode: the outputs are those of one job; logs in <exp>/decode_<set>/log/)."
 
 stage=0                   # first stage to run
 stop_stage=10000          # last stage to run
 nj=$(nproc 2>/dev/null || echo 4)  # parallel jobs (default: the number of CPUs)
-ngpu=0                    # GPUs per training job: 0 = CPU, 1 = one GPU, N > 1 = torchrun with N processes (DDP)
+ngpu=0                    # GPUs per training job: 0 = CPU, 1 = one GPU, N > 1 = torchrun with N processes (DDP); > 0: decoding jobs use one GPU each
 datadir=data              # Kaldi data dirs, one per set: <datadir>/<set>
 train_set=                # emotion-labelled training set (required)
 unlab_set=                # unlabelled set for semi-supervised training (empty: none)
@@ -60,18 +65,23 @@ asr_decode_opts=          # jsertk decode-asr options for stage 6, e.g. "--metho
 use_lm=true               # train a token n-gram LM in stage 2 and fuse it into stage 6's ctc_beam/joint decoding
 lm_order=6                # n-gram order of that LM, in tokens
 lm_weight=0.3             # stage 6: weight of the LM's log-probability (decode-asr --lm-weight)
+decode_nj=                # decoding and pseudo-labelling jobs in stages 5-6 (empty: --nj); each holds a model (and a GPU with --ngpu > 0)
+decode_max_frames=20000   # padded input frames per decoding batch (decoders' --max-frames-per-batch); jobs split on its batch boundaries
 expdir=exp                # experiments: <expdir>/asr_<tag>, <expdir>/jser_<tag>
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
   exit 1
 fi
+# shellcheck source=SCRIPTDIR/../../../tools/utils/parse_options.sh  # utils -> tools/utils in a recipe dir
 . utils/parse_options.sh
 if [ $# -gt 0 ]; then
   echo "jser.sh: unexpected argument '$1' (options are --name value; see $0 --help)" >&2
   exit 1
 fi
+# shellcheck source=SCRIPTDIR/path.sh
 . ./path.sh
+# shellcheck source=SCRIPTDIR/cmd.sh
 . ./cmd.sh
 
 for required in train_set dev_set test_sets; do
@@ -88,8 +98,14 @@ if ! [[ "${nj}" =~ ^[1-9][0-9]*$ ]]; then
   echo "jser.sh: --nj must be a positive integer, got '${nj}'" >&2
   exit 1
 fi
-# Every set once, in the order named.
-all_sets=$(printf '%s\n' ${train_set} ${unlab_set} ${asr_train_set} ${dev_set} ${test_sets} | awk '!seen[$0]++' | xargs)
+decode_nj=${decode_nj:-${nj}}
+if ! [[ "${decode_nj}" =~ ^[1-9][0-9]*$ ]]; then
+  echo "jser.sh: --decode-nj must be a positive integer, got '${decode_nj}'" >&2
+  exit 1
+fi
+# uniq_words WORDS...: the words (set names), each once, in the order named, space separated.
+uniq_words() { tr -s '[:space:]' '\n' <<< "$*" | awk 'NF && !seen[$0]++' | xargs; }
+all_sets=$(uniq_words "${train_set} ${unlab_set} ${asr_train_set} ${dev_set} ${test_sets}")
 
 # is_done MARKER SETTINGS: the work was finished with the same settings.
 is_done() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
@@ -122,7 +138,8 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   fi
 fi
 
-train_sets=$(printf '%s\n' ${train_set} ${asr_train_set} | awk '!seen[$0]++' | xargs)
+train_sets=$(uniq_words "${train_set} ${asr_train_set}")
+cmvn_set=${asr_train_set:-${train_set}}  # the ASR training features: their global CMVN stats normalise the models' input
 sp_suffix=${speed_perturb_factors:+_sp}
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
   log "stage 1: fbank features of ${all_sets}${sp_suffix:+, speed perturbation ${speed_perturb_factors}}"
@@ -131,15 +148,19 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     for set in ${train_sets}; do
       settings="jsertk speed-perturb --factors ${speed_perturb_factors}"
       is_done "${datadir}/${set}_sp/.done.stage1" "${settings}" && continue
-      jsertk speed-perturb "${datadir}/${set}" "${datadir}/${set}_sp" --factors "$(echo ${speed_perturb_factors} | tr ' ' ,)"
+      jsertk speed-perturb "${datadir}/${set}" "${datadir}/${set}_sp" --factors "$(xargs <<< "${speed_perturb_factors}" | tr ' ' ,)"
       mark_done "${datadir}/${set}_sp/.done.stage1" "${settings}"
     done
   fi
   for set in ${all_sets}; do
-    src=${set}; cmvn=false  # global CMVN statistics come from the training sets
-    case " ${train_sets} " in *" ${set} "*) src=${set}${sp_suffix}; cmvn=true ;; esac
+    src=${set}
+    case " ${train_sets} " in *" ${set} "*) src=${set}${sp_suffix} ;; esac
+    cmvn=false; [ "${set}" = "${cmvn_set}" ] && cmvn=true  # global CMVN stats of the ASR training features only
     settings="steps/make_fbank.sh --fbank-opts '${fbank_opts}' --cmvn ${cmvn} ${datadir}/${src}"
-    if is_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}"; then
+    # (features made with --cmvn true serve as well where no stats are needed: an older jser.sh
+    # computed them for every training set)
+    if is_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}" \
+      || { [ "${cmvn}" = false ] && is_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings/--cmvn false/--cmvn true}"; }; then
       log "stage 1: ${dumpdir}/fbank/${src} done before, skipped"; continue
     fi
     steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" --fbank-opts "${fbank_opts}" --cmvn "${cmvn}" \
@@ -156,15 +177,19 @@ jser_exp=${expdir}/jser_${jser_tag:-$(basename "${jser_config}" .yaml | sed 's/^
 lm_dir=${expdir}/lm_${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")_o${lm_order}
 feats() { echo "${dumpdir}/fbank/$1"; }
 train_feats() { echo "${dumpdir}/fbank/$1${sp_suffix}"; }
+# The training feature dirs of the joint models: the emotion-labelled set, then the ASR-only set.
+jser_feats=("$(train_feats "${train_set}")")
+if [ -n "${asr_train_set}" ]; then jser_feats+=("$(train_feats "${asr_train_set}")"); fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+  train_data=()
+  for s in ${train_sets}; do train_data+=("${datadir}/${s}"); done
   settings="jsertk train-tokenizer ${train_sets} --model-type ${token_type} --vocab-size ${nbpe}"
   if is_done "${token_dir}/.done.stage2" "${settings}"; then
     log "stage 2: tokenizer ${token_dir} done before, skipped"
   else
     log "stage 2: tokenizer (${token_type}) from the text of ${train_sets} -> ${token_dir}"
-    # shellcheck disable=SC2046
-    jsertk train-tokenizer $(for s in ${train_sets}; do echo "${datadir}/${s}"; done) \
+    jsertk train-tokenizer "${train_data[@]}" \
       --outdir "${token_dir}" --model-type "${token_type}" --vocab-size "${nbpe}"
     mark_done "${token_dir}/.done.stage2" "${settings}"
   fi
@@ -175,8 +200,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
       log "stage 2: LM ${lm_dir} done before, skipped"
     else
       log "stage 2: token ${lm_order}-gram LM from the text of ${train_sets} -> ${lm_dir}"
-      # shellcheck disable=SC2046
-      jsertk train-lm $(for s in ${train_sets}; do echo "${datadir}/${s}"; done) \
+      jsertk train-lm "${train_data[@]}" \
         --tokenizer "${token_dir}" --order "${lm_order}" --out "${lm_dir}"
       mark_done "${lm_dir}/.done.stage2" "${settings}"
     fi
@@ -205,25 +229,33 @@ train_model() {
 }
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
-  # shellcheck disable=SC2046,SC2086
-  train_model 3 "${asr_exp}" $(for s in ${train_sets}; do train_feats "${s}"; done) \
+  asr_feats=()
+  for s in ${train_sets}; do asr_feats+=("$(train_feats "${s}")"); done
+  # shellcheck disable=SC2086  # asr_args is a list of words
+  train_model 3 "${asr_exp}" "${asr_feats[@]}" \
     --valid "$(feats "${dev_set}")" --config "${asr_config}" --set "tokenizer=${token_dir}" \
-    --set "cmvn=$(train_feats "${asr_train_set:-${train_set}}")/cmvn.ark" ${asr_args}
+    --set "cmvn=$(train_feats "${cmvn_set}")/cmvn.ark" ${asr_args}
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   # The emotion-labelled set first, then the ASR-only set: the config's data_roles follow this order.
-  # shellcheck disable=SC2046,SC2086
-  train_model 4 "${jser_exp}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
+  # shellcheck disable=SC2086  # jser_args is a list of words
+  train_model 4 "${jser_exp}" "${jser_feats[@]}" \
     --valid "$(feats "${dev_set}")" --config "${jser_config}" --init "${asr_exp}" ${jser_args}
 fi
 
+# run_decode TASK EXP SET [DECODE OPTIONS]: decode SET with EXP in ${decode_nj} jobs of ${decode_cmd}
+# (steps/decode.sh: split on batch boundaries, jsertk decode/decode-asr per part, jsertk merge-decode),
+# scored against <datadir>/SET; logs in EXP/decode_SET/log/.
+run_decode() {
+  local task=$1 exp=$2 set=$3; shift 3
+  steps/decode.sh --task "${task}" --nj "${decode_nj}" --cmd "${decode_cmd}" --ngpu "${ngpu}" \
+    --max-frames-per-batch "${decode_max_frames}" --decode-opts "$*" --ref "${datadir}/${set}" \
+    "$(feats "${set}")" "${exp}" "${exp}/decode_${set}"
+}
 # decode_ser EXP SET: emotion, dimensions and transcript of SET with a joint model, scored.
 # (scores.json: fused head; acoustic/, lexical/: single-view heads; wer/: transcripts; summary.json: all)
-decode_ser() {
-  local exp=$1 set=$2 dec=$1/decode_$2
-  jsertk decode "$(feats "${set}")" --model-dir "${exp}" --outdir "${dec}" --ref "${datadir}/${set}"
-}
+decode_ser() { run_decode jser "$1" "$2"; }
 # decoded EXP SET: decode_ser EXP SET finished after EXP's model was written.
 decoded() { [ -f "$1/decode_$2/summary.json" ] && [ "$1/decode_$2/summary.json" -nt "$1/model.pth" ]; }
 # the UA in a scores.json of score-ser
@@ -238,8 +270,13 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
     log "error: --ssl-student-init must be asr or previous, got '${ssl_student_init}'"; exit 1 ;;
   esac
   SECONDS=0
+  pl_device=cpu  # its jobs ask the launcher for no GPU: on Slurm they could land where there is none
+  if [ "${ngpu}" -gt 0 ]; then
+    if [ "${cmd_backend}" = local ]; then pl_device=cuda
+    else log "stage 5: pseudo-labelling on CPUs (jsertk pseudolabel's slurm jobs request no GPU)"; fi
+  fi
   summary=${jser_exp}_${ssl_name}_rounds
-  teacher=${jser_exp}; best=${jser_exp}; rounds=${jser_exp}
+  teacher=${jser_exp}; best=${jser_exp}; rounds=("${jser_exp}")
   decoded "${jser_exp}" "${dev_set}" || decode_ser "${jser_exp}" "${dev_set}"
   best_ua=$(ua_of "${jser_exp}/decode_${dev_set}/scores.json"); stale=0
   log "stage 5: round 0 (${jser_exp}): dev UA ${best_ua}"
@@ -252,21 +289,22 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
       log "stage 5: round ${r}: pseudo labels ${pl_dir} done before, skipped"
     else
       log "stage 5: round ${r}: ${teacher} pseudo-labels ${unlab_set} -> ${pl_dir}"
-      # shellcheck disable=SC2086
+      # jsertk pseudolabel runs its own job array (--nj parts through the launcher of --backend)
+      # shellcheck disable=SC2086  # pseudolabel_opts is a list of words
       jsertk pseudolabel --model "${teacher}" --data "$(feats "${unlab_set}")" --labels-from "${datadir}/${unlab_set}" \
-        --out "${pl_dir}" --nj "${nj}" --backend "${cmd_backend}" ${pseudolabel_opts}
+        --out "${pl_dir}" --nj "${decode_nj}" --backend "${cmd_backend}" --device "${pl_device}" ${pseudolabel_opts}
       rm -f "${student}/.done.stage5" "${student}/checkpoint.pth"  # a student of older labels is stale
       mark_done "${pl_dir}/.done.stage5" "${settings}"
     fi
     init=${asr_exp}; [ "${ssl_student_init}" = previous ] && init=${teacher}
     # The labelled set, the ASR set, then the pseudo-labelled set: the ssl config's data_roles follow this order.
-    # shellcheck disable=SC2046,SC2086
-    train_inputs=$(cat "${pl_dir}/.done.stage5") train_model 5 "${student}" $(train_feats "${train_set}") ${asr_train_set:+$(train_feats "${asr_train_set}")} \
+    # shellcheck disable=SC2086  # ssl_args is a list of words
+    train_inputs=$(cat "${pl_dir}/.done.stage5") train_model 5 "${student}" "${jser_feats[@]}" \
       "${pl_dir}" --valid "$(feats "${dev_set}")" --config "${ssl_config}" --init "${init}" ${ssl_args}
     for set in ${dev_set} ${test_sets}; do
       decoded "${student}" "${set}" || decode_ser "${student}" "${set}"
     done
-    rounds="${rounds} ${student}"
+    rounds+=("${student}")
     ua=$(ua_of "${student}/decode_${dev_set}/scores.json")
     log "stage 5: round ${r} (${student}): dev UA ${ua} (best so far ${best_ua})"
     if python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv[2]))' "${ua}" "${best_ua}"; then
@@ -282,9 +320,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
   for set in ${test_sets}; do
     decoded "${jser_exp}" "${set}" || decode_ser "${jser_exp}" "${set}"
   done
-  # shellcheck disable=SC2086
   python3 steps/ssl_rounds_table.py --datadir "${datadir}" --unlab-set "${unlab_set}" --dev-set "${dev_set}" \
-    --test-sets "${test_sets}" --out "${summary}" ${rounds}
+    --test-sets "${test_sets}" --out "${summary}" "${rounds[@]}"
   printf '%s\n' "${best}" > "${summary}/final_model.tmp" && mv "${summary}/final_model.tmp" "${summary}/final_model"
   log "stage 5: done in ${SECONDS} s; best model ${best} (dev UA ${best_ua}); rounds table ${summary}/rounds.md"
 fi
@@ -308,10 +345,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   fi
   for set in ${test_sets}; do
     log "stage 6: decoding ${set}"
-    # shellcheck disable=SC2086
-    jsertk decode-asr "$(feats "${set}")" --model-dir "${asr_exp}" --outdir "${asr_exp}/decode_${set}" ${asr_decode_opts} ${lm_opts}
-    jsertk score-wer "${datadir}/${set}" "${asr_exp}/decode_${set}" --tokenizer "${asr_exp}/tokenizer" \
-      --name "${set}" > "${asr_exp}/decode_${set}/score-wer.log"
+    run_decode asr "${asr_exp}" "${set}" "${asr_decode_opts}" "${lm_opts}"  # WER: scores.json, result.txt
     decode_ser "${final_jser_exp}" "${set}"
     python3 - "${asr_exp}/decode_${set}/scores.json" "${final_jser_exp}/decode_${set}/scores.json" \
       "${final_jser_exp}/decode_${set}/wer/scores.json" "${set}" <<'PY'

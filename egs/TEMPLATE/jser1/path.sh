@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Environment of a jser1 recipe, sourced by jser.sh (or by hand in a recipe dir: `. ./path.sh`):
 # the project's tools/venv first on PATH, C-locale sorting as Kaldi tables need.
 # The repository root is found from this file's location (egs/<corpus>/jser1/path.sh).

@@ -19,6 +19,7 @@ cmvn=true                             # write global CMVN statistics <dump-dir>/
 only_failed=false                     # rerun only jobs whose log does not record the same command succeeding
 logdir=                               # job logs (empty: <dump-dir>/log)
 
+# shellcheck source=SCRIPTDIR/../../../../tools/utils/parse_options.sh
 . "$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../../../tools/utils" && pwd)/parse_options.sh"
 
 if [ $# -ne 2 ]; then

@@ -52,9 +52,10 @@ def one(args, name: str, sets: list[str], seed: int) -> Path:
                         *(["data_roles=[ser,asr]", "data.set_weights=[1.0,0.5]"] if args.asr_train else
                           ["data_roles=[ser]", "data.set_weights=[]"])] for x in ("--set", s)]
     if not (exp / "model.pth").is_file():
-        run(base + ["train", str(args.train), *([str(args.asr_train)] if args.asr_train else []), "--valid", str(args.dev), "--config", str(args.config), "--init",
-                    str(args.init), "--outdir", str(exp), *over, *(["--resume"] if (exp / "checkpoint.pth").is_file()
-                                                                   else [])], log)
+        resume = ["--resume"] if (exp / "checkpoint.pth").is_file() else []
+        run(base + ["train", str(args.train), *([str(args.asr_train)] if args.asr_train else []),
+                    "--valid", str(args.dev), "--config", str(args.config), "--init", str(args.init),
+                    "--outdir", str(exp), *over, *resume], log)
     run(base + ["decode", str(args.test), "--model-dir", str(exp), "--outdir", str(dec), "--threads", "1",
                 "--ref", str(args.test)], log)
     return exp

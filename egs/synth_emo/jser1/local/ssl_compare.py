@@ -105,7 +105,8 @@ def run_seed(args, seed: int) -> dict[str, dict]:
         if not (exp / "model.pth").is_file():
             sets = [f"seed={seed}", f"data_roles=[ser,asr,{role}]", "data.set_weights=[1.0,0.5,1.0]", *overrides]
             cmd = ["jsertk", "train", str(args.dumpdir / "fbank" / args.train_set),
-                   str(args.dumpdir / "fbank" / args.asr_set), extra, "--valid", str(args.dumpdir / "fbank" / args.dev_set),
+                   str(args.dumpdir / "fbank" / args.asr_set), extra,
+                   "--valid", str(args.dumpdir / "fbank" / args.dev_set),
                    "--config", "conf/train_jser.yaml", "--init", str(args.expdir / f"asr_{args.asr_tag}"),
                    "--outdir", str(exp), *[x for s in sets for x in ("--set", s)], *args.jser_args.split()]
             sh(cmd + (["--resume"] if (exp / "checkpoint.pth").is_file() else []), log)
