@@ -37,12 +37,14 @@ def measured(corpus: Path):
     return measure_corpus(corpus, nj=1)
 
 
+@pytest.mark.slow
 def test_every_set_passes_validation(corpus: Path):
     for name in SETS:
         assert validate(corpus / "data" / name) == [], name
         assert len(DataDir(corpus / "data" / name).utt2spk()) == COUNTS[name]
 
 
+@pytest.mark.slow
 def test_audio_is_16k_16bit_mono_and_durations_match(corpus: Path):
     d = DataDir(corpus / "data" / "dev")
     durations = d.load("utt2dur")
@@ -53,6 +55,7 @@ def test_audio_is_16k_16bit_mono_and_durations_match(corpus: Path):
         assert abs(info.frames / 16000 - durations[utt]) < 1e-3
 
 
+@pytest.mark.slow
 def test_label_files_match_each_set_role(corpus: Path):
     data = corpus / "data"
     for name in LABELLED:
@@ -75,6 +78,7 @@ def test_label_files_match_each_set_role(corpus: Path):
     assert set(ref.load("spk2gender")) == set(unlab.spk2utt())
 
 
+@pytest.mark.slow
 def test_emotions_are_balanced_and_transcripts_use_the_vocabulary(corpus: Path):
     emo = DataDir(corpus / "data" / "train_labeled").load("utt2emo")
     counts = np.bincount([EMOTIONS.index(e) for e in emo.values()], minlength=4)
@@ -85,6 +89,7 @@ def test_emotions_are_balanced_and_transcripts_use_the_vocabulary(corpus: Path):
             assert set(text.split()) <= words, text
 
 
+@pytest.mark.slow
 def test_dev_and_test_speakers_are_held_out(corpus: Path):
     data = corpus / "data"
     spk = {name: set(DataDir(data / name).spk2utt()) for name in SETS}
@@ -104,6 +109,7 @@ def test_dev_and_test_speakers_are_held_out(corpus: Path):
         assert not set(DataDir(data / name).load("text").values()) & train_text
 
 
+@pytest.mark.slow
 def test_recorded_gender_agrees_with_measured_f0(corpus: Path, measured):
     meta = {r["utt"]: r for r in read_meta(corpus)}
     f0 = defaultdict(list)
@@ -119,6 +125,7 @@ def test_recorded_gender_agrees_with_measured_f0(corpus: Path, measured):
         assert lo * 0.9 < mean < hi * 1.1, (spk, gender[spk], mean)
 
 
+@pytest.mark.slow
 def test_designed_prosody_differences_are_measurable(measured):
     s = summarize(measured)
     for g in ("f", "m"):
@@ -134,6 +141,7 @@ def test_designed_prosody_differences_are_measurable(measured):
     assert s[("neutral", "f")]["f0"] > 1.6 * s[("neutral", "m")]["f0"]
 
 
+@pytest.mark.slow
 def test_noise_is_added_at_the_planned_snr(corpus: Path):
     rows = [r for r in read_meta(corpus) if r["set"] == "test"]
     for r in rows:
@@ -153,6 +161,7 @@ def _digest(out: Path) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_same_seed_same_corpus_for_any_jobs_other_seed_other_corpus(tmp_path: Path):
     counts = {name: 4 for name in SETS}
     one = generate(tmp_path / "one", make_options("tiny", seed=1, counts=counts), nj=1, log=lambda _: None)
@@ -167,6 +176,7 @@ def test_same_seed_same_corpus_for_any_jobs_other_seed_other_corpus(tmp_path: Pa
     assert other.rendered == sum(counts.values()) and _digest(one.out) != _digest(two.out)
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_where_it_stopped(tmp_path: Path):
     counts = {name: 2 for name in SETS}
     opts = make_options("tiny", seed=5, counts=counts)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import make_data_dir
 
 from jsertk.data import DataDir, validate
@@ -15,6 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "egs" / "TEMPLATE" / "jser1" / "s
 ENV = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
+@pytest.mark.slow
 def test_make_fbank_sh(tmp_path):
     data = make_data_dir(tmp_path / "data" / "train", speakers=("a", "b"), utts_per_spk=2)
     proc = subprocess.run(["bash", SCRIPT, "--nj", "9", "--fbank-opts", "--num-mel-bins 40", data,

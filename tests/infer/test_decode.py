@@ -62,6 +62,7 @@ def trained(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["greedy", "ctc_beam", "joint"])
 def test_decode_and_score_a_trained_model(trained, method):
     out = trained / f"decode_{method}"
@@ -90,6 +91,7 @@ def test_joint_search_needs_a_decoder():
         build_joint_beam_search(model, beam=2, ctc_weight=0.3)
 
 
+@pytest.mark.slow
 def test_short_inputs_get_empty_hypotheses(trained, tmp_path):
     from jsertk.features.io import ArkScpWriter
 
@@ -104,6 +106,7 @@ def test_short_inputs_get_empty_hypotheses(trained, tmp_path):
     assert (tmp_path / "out" / "hyp.text").read_text().splitlines()[1] == "tiny"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["ctc_beam", "joint"])
 def test_decode_with_a_token_ngram_lm(trained, method, tmp_path):
     runner = CliRunner()
@@ -122,6 +125,7 @@ def test_decode_with_a_token_ngram_lm(trained, method, tmp_path):
     assert json.loads((out / "scores.json").read_text())["wer"] <= 0.5
 
 
+@pytest.mark.slow
 def test_greedy_decoding_refuses_an_lm(trained, tmp_path):
     res = CliRunner().invoke(app, ["decode-asr", str(trained / "test"), "--model-dir", str(trained / "exp"),
                                    "--lm", str(tmp_path / "lm.arpa"), "--outdir", str(tmp_path / "out")])

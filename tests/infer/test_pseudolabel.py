@@ -162,6 +162,7 @@ def _table(path):
     return dict(line.split(" ", 1) if " " in line else (line, "") for line in path.read_text().splitlines())
 
 
+@pytest.mark.slow
 def test_writes_a_valid_training_dir_with_the_summary(exp, monkeypatch):
     monkeypatch.chdir(exp)  # --labels-from defaults to data/<name of --data> (the dump dir has no utt2spk)
     out = exp / "data" / "unlab_pl"
@@ -193,6 +194,7 @@ def test_writes_a_valid_training_dir_with_the_summary(exp, monkeypatch):
     assert "accuracy (kept)" in res.output
 
 
+@pytest.mark.slow
 def test_nj2_matches_nj1_and_a_rerun_reuses_finished_parts(exp):
     labels = ["--labels-from", exp / "data" / "unlab"]
     one, two = exp / "pl_nj1", exp / "pl_nj2"
@@ -215,6 +217,7 @@ def test_nj2_matches_nj1_and_a_rerun_reuses_finished_parts(exp):
     assert parts[0].stat().st_mtime_ns == stamps[0] and parts[1].is_file()
 
 
+@pytest.mark.slow
 def test_empty_selection_fails_and_keeps_the_old_output(exp):
     out = exp / "pl_keep"
     assert _pl(exp, out, "--labels-from", exp / "data" / "unlab").exit_code == 0
@@ -228,6 +231,7 @@ def test_empty_selection_fails_and_keeps_the_old_output(exp):
     assert res.exit_code != 0 and not (exp / "pl_none").exists()
 
 
+@pytest.mark.slow
 def test_missing_features_or_class_list_is_a_clear_error(exp, tmp_path):
     res = _run("pseudolabel", "--model", exp / "exp" / "jser", "--data", exp / "data" / "unlab", "--out",
                tmp_path / "o")
@@ -242,6 +246,7 @@ def test_missing_features_or_class_list_is_a_clear_error(exp, tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_model_without_single_view_heads_supports_only_agreement_any(exp, tmp_path):
     from asr_helpers import make_tokenizer
 

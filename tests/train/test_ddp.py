@@ -6,9 +6,12 @@ import os
 import subprocess
 import sys
 
+import pytest
 from asr_helpers import make_feats_dir, make_tokenizer, write_config
 
 from jsertk.train.checkpoint import load
+
+pytestmark = pytest.mark.slow  # two torchrun processes train a model
 
 
 def test_two_gloo_processes_share_the_epoch(tmp_path):

@@ -12,6 +12,8 @@ from jser_helpers import make_ser_dir, write_jser_config
 
 from jsertk.train import run_training
 
+pytestmark = pytest.mark.slow  # two torchrun processes train the joint model
+
 
 def test_two_gloo_processes_train_the_joint_model_from_an_asr_init(tmp_path):
     train, valid = make_ser_dir(tmp_path / "train"), make_ser_dir(tmp_path / "valid", 6, seed=1)

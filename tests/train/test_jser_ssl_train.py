@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import torch
 from asr_helpers import make_tokenizer
 from jser_helpers import make_ser_dir, write_jser_config
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 
 from jsertk.cli.main import app
 from jsertk.train.checkpoint import load
+
+pytestmark = pytest.mark.slow  # trains the joint model, interrupted and resumed
 
 
 def _pseudo_dir(root):

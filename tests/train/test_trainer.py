@@ -17,6 +17,8 @@ from jsertk.train.checkpoint import CheckpointError, average_state_dicts, load
 from jsertk.train.trainer import Trainer, TrainingError
 from jsertk.utils.config import ConfigError
 
+pytestmark = pytest.mark.slow  # every test trains (a tiny conformer, a few epochs)
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
