@@ -10,8 +10,9 @@ DEMO_ARGS ?=
 install:  ## build tools/venv (seconds when already up to date)
 	bash tools/install.sh
 
-# The shell scripts `make lint` checks: tracked *.sh files under egs/, tools/ and .ci/, and executable
-# extensionless ones with an sh/bash shebang (.ci/run), each once (a recipe's symlinked copies are skipped).
+# The shell scripts `make lint` checks, under egs/, tools/ and .ci/ (tracked, or new and not ignored):
+# *.sh files and executable extensionless ones with an sh/bash shebang (.ci/run), each once (a recipe's
+# symlinked copies are skipped).
 # Sourced files are followed relative to the script's dir and the one above it (recipes run local/ and
 # steps/ scripts from the recipe dir, where utils/, path.sh and cmd.sh are).
 SHELLCHECK := $(VENV)/bin/shellcheck -x -P SCRIPTDIR -P SCRIPTDIR/..
@@ -20,7 +21,7 @@ lint: install  ## ruff (tools/ruff.toml) over the Python sources, shellcheck ove
 	@status=0; \
 	echo "$(VENV)/bin/ruff check --config tools/ruff.toml --extend-exclude tools/venv jsertk tests tools egs"; \
 	$(VENV)/bin/ruff check --config tools/ruff.toml --extend-exclude tools/venv jsertk tests tools egs || status=1; \
-	scripts=$$(git ls-files -- egs tools .ci | while IFS= read -r f; do \
+	scripts=$$(git ls-files --cached --others --exclude-standard -- egs tools .ci | while IFS= read -r f; do \
 	    if [ ! -f "$$f" ] || [ -L "$$f" ]; then continue; fi; \
 	    case "$${f##*/}" in \
 	      *.sh) echo "$$f" ;; \

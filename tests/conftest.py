@@ -17,8 +17,6 @@ SLOW_TESTS: dict[str, set[str] | str] = {
         "test_rerun_skips_finished_stage",
         "test_other_corpus_options_into_the_same_dirs_are_refused",
     },
-    "models/test_jser_model.py": {"test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua"},
-    "models/test_ser_components.py": {"test_aae_learns_to_reconstruct_and_classify"},
 }
 
 

@@ -118,6 +118,7 @@ def test_class_weights_are_inverse_frequency(dirs, tmp_path):
     assert torch.allclose(model.class_weights * counts, torch.full_like(counts, counts.sum() / len(counts)))
 
 
+@pytest.mark.slow
 def test_train_mixed_sets_from_an_asr_init_selects_by_dev_ua(dirs):
     root = dirs["root"]
     asr_cfg = write_config(root / "asr.yaml", dirs["tok"], dirs["train"] / "cmvn.ark",

@@ -87,7 +87,8 @@ def test_one_decoding_job_writes_what_two_jobs_wrote(pipeline):
     final = Path((root / "exp" / "jser_jser_ssl_rounds" / "final_model").read_text().strip())
     decs = {"asr": root / "exp" / "asr_asr" / "decode_test", "jser": final / "decode_test"}
     for dec in decs.values():  # stage 6 ran --nj 2: two jobs, merged
-        assert (dec / "log" / "decode.2.log").is_file() and len(json.loads((dec / "decode.json").read_text())["parts"]) == 2
+        assert (dec / "log" / "decode.2.log").is_file()
+        assert len(json.loads((dec / "decode.json").read_text())["parts"]) == 2
     two = {kind: {name: (dec / name).read_bytes() for name in SAME_OUTPUTS[kind]} for kind, dec in decs.items()}
     info_two = {kind: json.loads((dec / "decode.json").read_text()) for kind, dec in decs.items()}
     scp_two = (decs["jser"] / "emo_post.scp").read_text().splitlines()

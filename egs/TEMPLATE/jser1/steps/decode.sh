@@ -10,8 +10,9 @@ Cuts <feat-dir> into at most --nj parts on the batch boundaries of one decoding 
 (steps/split_for_decode.py -> <decode-dir>/split/<k>), decodes each part as one job of --cmd
 (--task jser: jsertk decode; --task asr: jsertk decode-asr; logs <decode-dir>/log/decode.<k>.log),
 merges the parts into <decode-dir> (jsertk merge-decode: the same hyp.* files as one job writes;
-emo_post.scp points into the parts' emo_post.ark) and, with --ref, scores it as one job would (output: <decode-dir>/log/merge.log). With one part,
-one job decodes <feat-dir> into <decode-dir> (and scores it: jser in the job, asr in log/score.log)."
+emo_post.scp points into the parts' emo_post.ark) and, with --ref, scores it as one job would
+(output: <decode-dir>/log/merge.log). With one part, one job decodes <feat-dir> into <decode-dir>
+and scores it (jser: in the job; asr: log/score.log)."
 
 task=jser                   # jser: jsertk decode (emotion, dimensions, transcript); asr: jsertk decode-asr
 nj=4                        # parallel jobs (at most one per batch)
