@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the whole recipe
+
 RECIPE = Path(__file__).resolve().parents[2] / "egs" / "synth_emo" / "jser1"
 TINY_ASR = ("--set encoder_conf.num_blocks=1 --set encoder_conf.output_size=32 --set encoder_conf.linear_units=64 "
             "--set encoder_conf.attention_heads=2 --set decoder_conf.num_blocks=1 --set decoder_conf.linear_units=64 "

@@ -29,6 +29,7 @@ def stage0(tmp_path_factory):
     return datadir, args, first
 
 
+@pytest.mark.slow
 def test_stage0_makes_valid_sets_and_marks_them_done(stage0):
     datadir, _, first = stage0
     assert first.returncode == 0, first.stderr
@@ -38,6 +39,7 @@ def test_stage0_makes_valid_sets_and_marks_them_done(stage0):
     assert (datadir / "local" / "synth_emo" / "corpus.json").is_file()
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_stage(stage0):
     datadir, args, first = stage0
     assert first.returncode == 0, first.stderr
@@ -50,6 +52,7 @@ def test_rerun_skips_finished_stage(stage0):
     assert wav.is_file()
 
 
+@pytest.mark.slow
 def test_other_corpus_options_into_the_same_dirs_are_refused(stage0):
     datadir, args, _ = stage0
     # Quoted values inside --local-data-opts reach jsertk synth-corpus as single words.

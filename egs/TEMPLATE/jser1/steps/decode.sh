@@ -67,6 +67,11 @@ else
   rm -rf "${dec}/split"
 fi
 echo "decode.sh: ${feats} -> ${dec} in ${nparts} jobs (logs: ${dec}/log/decode.*.log)" >&2
+if [ "${ngpu}" -eq 0 ] && [ "${nparts}" -gt 1 ]; then
+  # CPU jobs on this machine share its cores (the local backend): torch threads per job so they add up to them
+  threads=$(( $(nproc) / nparts )); [ "${threads}" -ge 1 ] || threads=1
+  opts+=(--threads "${threads}")
+fi
 
 if [ "${nparts}" -eq 1 ]; then
   score=()
