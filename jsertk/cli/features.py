@@ -47,40 +47,23 @@ def compute_fbank(
     only DATA/split<N>/k (made by `jsertk data split DATA N`), into OUT/split<N>/k; then run
     `jsertk merge-feats DATA OUT --nj N`.
     """
-    from jsertk.data.datadir import DataDir
-    from jsertk.features.dump import merge_parts
-    from jsertk.features.extract import check_job, extract_part, job_source, part_dir
+    from jsertk.features.compute import compute_fbank as run
     from jsertk.features.fbank import FbankConfig
 
     _exit_on_sigterm()
-    if (job is None) != (nj is None):
-        raise InputError("give --job and --nj together (or neither)")
-    single = job is None
-    job, nj = (1, 1) if single else (job, nj)
-    check_job(job, nj, split_by)
     config = FbankConfig(num_mel_bins=num_mel_bins, frame_length_ms=frame_length, frame_shift_ms=frame_shift,
                          dither=dither, sample_rate=sample_rate, low_freq=low_freq, high_freq=high_freq,
                          snip_edges=snip_edges)
-    src_path = job_source(data, job, nj, split_by)
-    if not src_path.is_dir():
-        by = "" if split_by == "speaker" else f" --by {split_by}"
-        raise InputError(f"{src_path} not found: split the data dir first with `jsertk data split {data} {nj}{by}`")
-    if out.resolve() == Path(data).resolve():
-        raise InputError(f"the feature dir {out} must differ from the data dir {data}")
-    part = part_dir(out, job, nj, split_by)
-    # The merged scp of an earlier run points into the ark this job is about to replace.
-    (out / "feats.scp").unlink(missing_ok=True)
-    result = extract_part(DataDir(src_path), part, config, resample_audio=resample, skip_bad=skip_bad,
-                          max_overshoot=max_segment_overshoot, progress=progress)
+    done = run(data, out, config, job, nj, split_by, resample, skip_bad, max_segment_overshoot, progress)
+    result, part = done.result, done.part
     for utt, reason in list(result.failed.items())[:20]:
         typer.echo(f"skipped '{utt}': {reason}", err=True)
     if result.failed:
         typer.echo(f"{len(result.failed)} utterance(s) skipped, listed in {part / 'bad_utts'}", err=True)
-    typer.echo(f"{src_path}: {result.utterances} utterances, {result.frames} frames, "
+    typer.echo(f"{done.source}: {result.utterances} utterances, {result.frames} frames, "
                f"{result.audio_s / 3600:.3f} h audio -> {part / 'feats.scp'}")
-    if single:
-        merged = merge_parts(data, out, 1, split_by)
-        typer.echo(f"{out}: feats.scp with {merged.utterances} utterances")
+    if done.merged is not None:
+        typer.echo(f"{out}: feats.scp with {done.merged.utterances} utterances")
 
 
 def merge_feats(
@@ -160,22 +143,10 @@ def speed_audio(
     source: str = typer.Argument(..., help="Audio: a file, a wav.scp entry, or '-' for WAV on stdin."),
 ) -> None:
     """Write SOURCE at FACTOR speed to stdout as 16-bit WAV (used in wav.scp pipes)."""
-    import io
+    from jsertk.features.audio import speed_audio_wav
 
-    import soundfile as sf
-
-    from jsertk.features.audio import decode_bytes, speed_audio_pcm16
-    from jsertk.features.speed import change_speed, check_factors, to_pcm16
-
-    check_factors([factor])
-    if source == "-":
-        samples, rate = decode_bytes(sys.stdin.buffer.read(), "stdin")
-        pcm = to_pcm16(change_speed(samples, factor))
-    else:
-        pcm, rate = speed_audio_pcm16(factor, source)
-    buf = io.BytesIO()
-    sf.write(buf, pcm, rate, format="WAV", subtype="PCM_16")
-    sys.stdout.buffer.write(buf.getvalue())
+    stdin = sys.stdin.buffer.read() if source == "-" else None
+    sys.stdout.buffer.write(speed_audio_wav(factor, source, stdin))
     sys.stdout.buffer.flush()
 
 

@@ -184,6 +184,22 @@ def speed_audio(factor: float, source: str) -> tuple[np.ndarray, int]:
     return pcm.astype(np.float32) / 32768.0, rate
 
 
+
+def speed_audio_wav(factor: float, source: str, stdin: bytes | None = None) -> bytes:
+    """What `jsertk speed-audio FACTOR SOURCE` writes: a 16-bit WAV of SOURCE (a wav.scp value, or
+    `-` with the WAV bytes of standard input in `stdin`) at `factor` speed."""
+    from jsertk.features.speed import check_factors
+
+    check_factors([factor])
+    if source == "-":
+        samples, rate = decode_bytes(stdin or b"", "stdin")
+        pcm = to_pcm16(change_speed(samples, factor))
+    else:
+        pcm, rate = speed_audio_pcm16(factor, source)
+    buf = io.BytesIO()
+    sf.write(buf, pcm, rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
 def cut(samples: np.ndarray, rate: int, source: str, segment: Segment | None,
         max_overshoot: float = MAX_SEGMENT_OVERSHOOT_S) -> tuple[np.ndarray, int]:
     """The segment's part of audio already in memory."""

@@ -109,4 +109,7 @@ def test_one_decoding_job_writes_what_two_jobs_wrote(pipeline):
         for key in ("utterances", "too_short", "model_dir", "checkpoint", "data"):
             assert info[key] == info_two[kind][key], key
         assert abs(info["audio_seconds"] - info_two[kind]["audio_seconds"]) <= 0.02
-    assert _posteriors(decs["jser"]) == post_two
+    # the jobs ran with one torch thread each, the single job with two: sums in another order
+    one = _posteriors(decs["jser"])
+    assert sorted(one) == sorted(post_two)
+    assert all(abs(a - b) <= 1e-6 for utt in one for a, b in zip(one[utt], post_two[utt]))
