@@ -24,6 +24,9 @@ token_type=char                 # characters: learn faster than bpe150 on 0.4 h 
 asr_decode_opts="--method joint --beam-size 10 --ctc-weight 0.5 --penalty 2.0"
 lm_order=8
 lm_weight=1.0
+# Stage 5: one semi-supervised round keeps `make demo` near 15 minutes on 2 cores; each further
+# round (--ssl-rounds 2) adds about 4 minutes (results of two rounds: docs/semi-supervised.md)
+ssl_rounds=1
 
 ./jser.sh \
     --train-set "${train_set}" \
@@ -35,4 +38,5 @@ lm_weight=1.0
     --asr-decode-opts "${asr_decode_opts}" \
     --lm-order "${lm_order}" \
     --lm-weight "${lm_weight}" \
+    --ssl-rounds "${ssl_rounds}" \
     "$@"
