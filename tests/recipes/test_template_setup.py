@@ -73,10 +73,13 @@ def test_setup_refuses_an_existing_dir_and_a_dir_elsewhere(repo, tmp_path):
 
 
 def test_template_configs_are_the_synth_recipe_configs():
+    """The same configs, but for the epochs: the demo trains fewer to stay within its time budget."""
     for name in ("train_asr.yaml", "train_jser.yaml", "train_jser_ssl.yaml"):
         template = (TEMPLATE / "conf" / name).read_text()
         synth = ROOT / "egs" / "synth_emo" / "jser1" / "conf" / name
-        assert yaml.safe_load(template) == yaml.safe_load(synth.read_text()), name
+        a, b = yaml.safe_load(template), yaml.safe_load(synth.read_text())
+        assert a["train"].pop("max_epochs") >= b["train"].pop("max_epochs"), name
+        assert a == b, name
         assert "TUNE" in template
 
 
