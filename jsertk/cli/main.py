@@ -18,6 +18,7 @@ from jsertk.cli import data as data_cli
 from jsertk.cli import features as features_cli
 from jsertk.cli import launch as launch_cli
 from jsertk.cli import lm as lm_cli
+from jsertk.cli import prepare as prepare_cli
 from jsertk.cli import pseudolabel as pseudolabel_cli
 from jsertk.cli import score as score_cli
 from jsertk.cli import ser as ser_cli
@@ -36,6 +37,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(data_cli.app, name="data")
+app.add_typer(prepare_cli.app, name="prepare")
 synth_cli.register(app)
 asr_cli.register(app)
 score_cli.register(app)

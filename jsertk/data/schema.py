@@ -98,6 +98,13 @@ def parse_duration(value: str) -> float:
     return x
 
 
+def parse_fold(value: str) -> int:
+    tok = _single_token(value)
+    if not tok.isdigit() or int(tok) < 1:
+        raise ValueError(f"fold must be a positive integer, got '{tok}'")
+    return int(tok)
+
+
 def parse_spk2utt(value: str) -> list[str]:
     utts = value.split()
     if not utts:
@@ -125,6 +132,7 @@ FILES: dict[str, FileSpec] = {
         FileSpec("spk2gender", "spk", parse_gender, True, "speaker gender, m or f"),
         FileSpec("utt2emo", "utt", _single_token, True, "categorical emotion label"),
         FileSpec("utt2dim", "utt", parse_dims, True, "arousal valence dominance"),
+        FileSpec("spk2fold", "spk", parse_fold, True, "speaker-independent fold (1..K) a speaker is tested in"),
         FileSpec("utt2emo_conf", "utt", parse_confidence, True, "emotion pseudo-label confidence in [0,1]"),
         FileSpec("utt2text_conf", "utt", parse_confidence, True, "transcript pseudo-label confidence in [0,1]"),
         FileSpec("utt2dur", "utt", parse_duration, False, "duration in seconds"),
