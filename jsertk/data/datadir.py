@@ -92,6 +92,16 @@ def spk2utt_from_utt2spk(utt2spk: dict[str, str]) -> dict[str, list[str]]:
     return dict(spk2utt)
 
 
+def write_data_dir(dst: str | os.PathLike, tables: dict[str, dict[str, Any]]) -> DataDir:
+    """A new data dir at `dst` from its files (`tables`: file name -> key -> value; utt2spk needed),
+    spk2utt derived; it replaces `dst` only once complete."""
+    with atomic_dir(dst) as tmp:
+        for name, table in tables.items():
+            write_table(tmp / name, table)
+        write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(tables["utt2spk"]).items()})
+    return DataDir(dst)
+
+
 def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike) -> DataDir:
     """Write a new data dir at `dst` holding only `utts` of `src`, every known file filtered.
 

@@ -59,9 +59,7 @@ class DecodeStats:
 def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stats: DecodeStats,
                device: str | torch.device = "cpu", frame_shift_ms: float = 10.0) -> Iterator[Hyp]:
     """Hypotheses for every utterance of `data_dir` (a dir with feats.scp), in bucketed order."""
-    if opts.method not in METHODS:
-        raise InputError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
-    lm = load_lm(opts, tokenizer)
+    lm = load_lm(opts, tokenizer)  # checks the options first
     search = None
     if opts.method == "joint":
         from jsertk.infer.joint_beam import build_joint_beam_search
@@ -88,12 +86,19 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
             yield Hyp(utt, tokenizer.decode(ids), ids, score)
 
 
+def check_options(opts: DecodeOptions) -> None:
+    """A known method, and no LM for greedy decoding (it has no search to fuse one into)."""
+    if opts.method not in METHODS:
+        raise InputError(f"decoding method '{opts.method}' is not one of {', '.join(METHODS)}")
+    if opts.lm and opts.method == "greedy":
+        raise InputError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
+
+
 def load_lm(opts: DecodeOptions, tokenizer):
-    """The LM of `opts` over the tokenizer's ids, or None; greedy decoding cannot use one."""
+    """The LM of `opts` over the tokenizer's ids, or None."""
+    check_options(opts)
     if not opts.lm:
         return None
-    if opts.method == "greedy":
-        raise InputError("--lm needs a search: use --method ctc_beam or joint (greedy takes no language model)")
     from jsertk.lm import TokenNgramLM
 
     return TokenNgramLM(opts.lm, tokenizer.tokens, tokenizer.sos_eos_id)
@@ -135,8 +140,7 @@ def decode_asr_dir(model_dir: str | Path, data: str | Path, outdir: str | Path, 
     from jsertk.tasks.experiment import load_model
     from jsertk.utils.atomic import atomic_write_text
 
-    if opts.lm and opts.method == "greedy":  # before the model is loaded
-        load_lm(opts, None)
+    check_options(opts)  # before the model is loaded
     model, cfg, resources = load_model(model_dir, checkpoint, device)
     model = getattr(model, "asr", model)  # a joint model decodes with its ASR branch
     data, outdir = Path(data), Path(outdir)

@@ -13,9 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jsertk.data.datadir import DataDir, spk2utt_from_utt2spk
-from jsertk.data.table import write_table
-from jsertk.utils.atomic import atomic_dir
+from jsertk.data.datadir import DataDir, write_data_dir
 from jsertk.utils.errors import InputError
 
 EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
@@ -59,12 +57,6 @@ def prepare_emodb(root: str | Path, out: str | Path) -> DataDir:
         utt = path.stem
         wav[utt], utt2spk[utt], utt2emo[utt], text[utt] = str(path.resolve()), spk, EMOTIONS[emo], SENTENCES[code]
     speakers = sorted(set(utt2spk.values()))
-    with atomic_dir(out) as tmp:
-        write_table(tmp / "wav.scp", wav)
-        write_table(tmp / "utt2spk", utt2spk)
-        write_table(tmp / "spk2utt", {s: " ".join(u) for s, u in spk2utt_from_utt2spk(utt2spk).items()})
-        write_table(tmp / "utt2emo", utt2emo)
-        write_table(tmp / "text", text)
-        write_table(tmp / "spk2gender", {s: GENDERS[s] for s in speakers})
-        write_table(tmp / "spk2fold", {s: k for k, s in enumerate(speakers, 1)})  # leave one speaker out
-    return DataDir(out)
+    return write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
+                                "spk2gender": {s: GENDERS[s] for s in speakers},
+                                "spk2fold": {s: k for k, s in enumerate(speakers, 1)}})  # leave one speaker out

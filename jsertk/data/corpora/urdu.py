@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jsertk.data.datadir import DataDir, spk2utt_from_utt2spk
-from jsertk.data.table import sort_key, write_table
-from jsertk.utils.atomic import atomic_dir
+from jsertk.data.datadir import DataDir, write_data_dir
+from jsertk.data.table import sort_key
 from jsertk.utils.errors import InputError
 
 FOLDERS = {"Angry": "A", "Happy": "H", "Neutral": "N", "Sad": "S"}
@@ -66,11 +65,5 @@ def prepare_urdu(root: str | Path, out: str | Path, num_folds: int = NUM_FOLDS) 
     if not wav:
         raise InputError(f"{root}: no .wav files under {', '.join(FOLDERS)}/")
     folds = speaker_groups(utt2spk, num_folds)
-    with atomic_dir(out) as tmp:
-        write_table(tmp / "wav.scp", wav)
-        write_table(tmp / "utt2spk", utt2spk)
-        write_table(tmp / "spk2utt", {s: " ".join(u) for s, u in spk2utt_from_utt2spk(utt2spk).items()})
-        write_table(tmp / "utt2emo", utt2emo)
-        write_table(tmp / "spk2gender", spk2gender)
-        write_table(tmp / "spk2fold", folds)
-    return DataDir(out)
+    return write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "spk2gender": spk2gender,
+                                "spk2fold": folds})
