@@ -7,7 +7,35 @@ from pathlib import Path
 import yaml
 from asr_helpers import TINY_MODEL, make_feats_dir
 
+from jsertk.features.fbank import FbankConfig
+
 EMOTIONS = ("angry", "happy", "neutral")
+FBANK = FbankConfig(num_mel_bins=20)
+
+
+def fbank_dir(src, out):
+    """Features of a data dir as compute-fbank lays them out, with its label files beside them."""
+    import shutil
+
+    import soundfile as sf
+
+    from jsertk.data.datadir import DataDir
+    from jsertk.features.fbank import FbankExtractor
+    from jsertk.features.io import ArkScpWriter
+
+    out.mkdir(parents=True)
+    extract, frames = FbankExtractor(FBANK), {}
+    with ArkScpWriter(out / "feats.ark", out / "feats.scp") as w:
+        for utt, path in sorted(DataDir(src).load("wav.scp").items()):
+            x, _ = sf.read(path, dtype="float32")
+            feats = extract(x)
+            w.write(utt, feats)
+            frames[utt] = len(feats)
+    (out / "utt2num_frames").write_text("".join(f"{u} {n}\n" for u, n in frames.items()))
+    (out / "fbank.yaml").write_text(yaml.safe_dump(FBANK.as_dict()))
+    for name in ("text", "utt2spk", "spk2utt", "utt2emo", "utt2dim", "spk2gender"):
+        shutil.copy(src / name, out / name)
+    return out
 
 
 def make_ser_dir(root: Path, n_utts: int = 12, seed: int = 0, emo: bool = True, **kw) -> Path:

@@ -40,7 +40,8 @@ def decode(
                    err=True)
     typer.echo(f"{outdir}: {summary['utterances']} utterances, RTF {stats.rtf:.3f} ({torch.get_num_threads()} threads)")
     if ref is not None:
-        scored = score_decode_dir(outdir, ref, model_dir / "tokenizer")
+        tok = model_dir / "tokenizer"
+        scored = score_decode_dir(outdir, ref, tok if tok.is_dir() else None)
         typer.echo(f"{outdir}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
 
 

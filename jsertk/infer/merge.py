@@ -30,9 +30,10 @@ from jsertk.utils.errors import InputError
 DECODE_JSON = "decode.json"
 CLASSES = "classes.txt"
 # Per kind of decode dir: the tables every part must have, and those a model may or may not write
-# (single-view heads, dimensions; a part whose utterances were all too short writes none of them).
+# (single-view heads, dimensions, transcripts (none from an acoustic-only model); a part whose
+# utterances were all too short writes none of them).
 TABLES = {
-    "jser": (("hyp.text", "hyp.emo", "emo_post.scp"), ("hyp_acoustic.emo", "hyp_lexical.emo", "hyp.dim")),
+    "jser": (("hyp.emo", "emo_post.scp"), ("hyp.text", "hyp_acoustic.emo", "hyp_lexical.emo", "hyp.dim")),
     "asr": (("hyp.text", "hyp.score"), ()),
 }
 SUMMED = ("utterances", "too_short", "audio_seconds", "decode_seconds")

@@ -58,13 +58,16 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
     with atomic_dir(out) as tmp:
         tmp.chmod(0o755)
         ckpt.save(state, tmp / "model.pth")
-        shutil.copytree(expdir / "tokenizer", tmp / "tokenizer")
+        has_tokenizer = (expdir / "tokenizer").is_dir()  # acoustic-only models have none
+        if has_tokenizer:
+            shutil.copytree(expdir / "tokenizer", tmp / "tokenizer")
         for name in ("classes.txt", "speakers.txt"):
             shutil.copy2(expdir / name, tmp / name)
         if cfg.get("cmvn") and Path(cfg["cmvn"]).is_file():
             shutil.copy2(cfg["cmvn"], tmp / "cmvn.ark")
         (tmp / FBANK_CONFIG).write_text(yaml.safe_dump(fbank.as_dict(), sort_keys=False))
-        cfg.update(tokenizer="tokenizer", cmvn="", init="")  # the weights already hold CMVN and the init
+        # the weights already hold CMVN and the init
+        cfg.update(tokenizer="tokenizer" if has_tokenizer else "", cmvn="", init="")
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
         (tmp / CHECKSUMS).write_text("".join(f"{_sha256(p)}  {p.relative_to(tmp)}\n" for p in _files(tmp)))
     return out

@@ -117,9 +117,11 @@ def select(scores: list[UttScores], classes: list[str], opts: SelectOptions) -> 
         us.sort(key=lambda u: (-all_emotion[u][1], u))  # most confident first; ties by utterance id
         for u in us[:cap] if cap is not None else us:
             kept[u] = all_emotion[u]
-    text = {s.utt: (s.text, s.text_conf) for s in scores if s.text.strip() and s.text_conf >= opts.text_threshold}
+    text = {s.utt: (s.text, s.text_conf) for s in scores
+            if s.text and s.text.strip() and s.text_conf >= opts.text_threshold}
     stages = {"scored": len(scores), "threshold": len(confident), "agreement": len(agreed), "caps": len(kept)}
-    return Selection(dict(sorted(kept.items())), text, all_emotion, {s.utt: s.text for s in scores}, stages, cap)
+    hyps = {s.utt: s.text or "" for s in scores}
+    return Selection(dict(sorted(kept.items())), text, all_emotion, hyps, stages, cap)
 
 
 # Summary ----------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ class SerResult:
     posteriors: np.ndarray  # fused emotion head, over the class list
     views: dict[str, np.ndarray]  # posteriors of the acoustic-only / lexical-only heads (if built)
     dims: tuple[float, float, float] | None  # arousal, valence, dominance
-    text: str
+    text: str | None  # None: the model has no tokenizer (acoustic only) and transcribes nothing
     text_conf: float  # mean peak posterior of the transcript's tokens (0 for an empty one)
 
 
@@ -41,7 +41,8 @@ def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor
         results.append(SerResult(utt, model.classes[int(post[k].argmax())], post[k],
                                  {name: v[k] for name, v in views.items()},
                                  tuple(float(x) for x in dims[k]) if dims is not None else None,
-                                 tokenizer.decode(out["tokens"][k]), float(out["text_conf"][k])))
+                                 tokenizer.decode(out["tokens"][k]) if tokenizer is not None else None,
+                                 float(out["text_conf"][k]) if tokenizer is not None else 0.0))
     return results
 
 
@@ -95,7 +96,9 @@ def write_ser_outputs(results: list[SerResult], classes: list[str], outdir: Path
     if results and results[0].dims is not None:
         atomic_write_text(outdir / "hyp.dim",
                           "".join(f"{r.utt} {r.dims[0]:.4f} {r.dims[1]:.4f} {r.dims[2]:.4f}\n" for r in results))
-    atomic_write_text(outdir / "hyp.text", "".join(f"{r.utt} {r.text}\n" if r.text else f"{r.utt}\n" for r in results))
+    if any(r.text is not None for r in results):  # none from an acoustic-only model
+        atomic_write_text(outdir / "hyp.text", "".join(f"{r.utt} {r.text}\n" if r.text else f"{r.utt}\n"
+                                                       for r in results))
     atomic_write_text(outdir / "classes.txt", "".join(f"{c}\n" for c in classes))
     atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
 

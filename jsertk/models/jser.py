@@ -195,8 +195,8 @@ class JointModel(torch.nn.Module):
         if pseudo is None:
             pseudo = torch.zeros_like(feat_lens, dtype=torch.bool)
         emo_w = pseudo_weights(pseudo, self.pseudo["emotion_weight"], self._confidence(batch, "utt2emo_conf"))
-        text_mask = batch["text_mask"]
-        if self.asr_weight > 0 and bool(text_mask.any()):
+        text_mask = batch.get("text_mask")  # absent when no transcripts are read (acoustic-only models)
+        if self.asr_weight > 0 and text_mask is not None and bool(text_mask.any()):
             text_w = pseudo_weights(pseudo, self.pseudo["asr_weight"], self._confidence(batch, "utt2text_conf"))
             add_per_utt("asr", self._asr_losses(rep, batch, stats), text_mask, text_w, pseudo, self.asr_weight)
         inputs = self.head_inputs(rep)

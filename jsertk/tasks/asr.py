@@ -11,6 +11,9 @@ from jsertk.utils.atomic import atomic_dir
 from jsertk.utils.config import ConfigError, OpenSection
 
 TOKENIZER_SUBDIR = "tokenizer"
+# The output layer of a model with no tokenizer (an acoustic-only joint model): CTC blank and
+# <sos/eos> only, so the network keeps one shape; nothing is decoded from it.
+NO_TOKENS = ["<blank>", "<sos/eos>"]
 
 
 class AsrTask(Task):
@@ -34,13 +37,18 @@ class AsrTask(Task):
             "model_conf": {"ctc_weight": 1.0, "lsm_weight": 0.1, "ctc_dropout": 0.0},
         }
 
-    def setup(self, cfg, expdir, training):
+    def setup(self, cfg, expdir, training, tokenizer_optional=False):
+        """With `tokenizer_optional` (a model that reads no transcripts), an empty 'tokenizer' key
+        gives resources.tokenizer None."""
         from jsertk.text import Tokenizer, UnknownCounter
 
         expdir = Path(expdir)
+        if tokenizer_optional and not cfg["tokenizer"]:
+            return SimpleNamespace(tokenizer=None, unknown=UnknownCounter())
         if training:
             if not cfg["tokenizer"]:
-                raise ConfigError("config key 'tokenizer' must name a tokenizer dir (jsertk train-tokenizer)")
+                raise ConfigError("config key 'tokenizer' must name a tokenizer dir (jsertk train-tokenizer); only an "
+                                  "acoustic-only joint model (asr_weight 0, lexical.source none) needs none")
             src, copy = Path(cfg["tokenizer"]), expdir / TOKENIZER_SUBDIR
             tokens = Tokenizer(src).tokens  # validate before copying
             if (copy / "tokens.txt").is_file() and Tokenizer(copy).tokens != tokens:
@@ -55,6 +63,8 @@ class AsrTask(Task):
 
     def label_parsers(self, resources):
         tok, unknown = resources.tokenizer, resources.unknown
+        if tok is None:  # no transcripts are read
+            return {}
 
         def parse_text(utt: str, value: str) -> list[int]:
             ids = tok.encode(value, unknown, utt)
@@ -74,7 +84,8 @@ class AsrTask(Task):
 
         cmvn = read_mean_std(cfg["cmvn"]) if training and cfg["cmvn"] else None
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
-        return ASRModel(input_dim, resources.tokenizer.tokens, encoder=cfg["encoder"],
+        tokens = resources.tokenizer.tokens if resources.tokenizer is not None else NO_TOKENS
+        return ASRModel(input_dim, tokens, encoder=cfg["encoder"],
                         encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],
                         decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
                         utterance_mvn=cfg["frontend"]["utterance_mvn"],

@@ -89,7 +89,7 @@ class JserTask(Task):
             if role not in ROLES:
                 raise ConfigError(f"config key 'data_roles': '{role}' is not one of {', '.join(ROLES)}")
         check_semi_supervised_config(cfg)
-        asr = AsrTask().setup(cfg, expdir, training)
+        asr = AsrTask().setup(cfg, expdir, training, tokenizer_optional=acoustic_only(cfg))
         classes = list(cfg["classes"])
         if not training and (expdir / CLASSES_FILE).is_file():
             classes = read_list(expdir / CLASSES_FILE)
@@ -118,7 +118,8 @@ class JserTask(Task):
         speaker lists (saved beside the model) and count the classes."""
         roles = data_roles(cfg, len(train_set.dirs))
         for set_id, (d, role) in enumerate(zip(train_set.dirs, roles)):
-            has = {name: any(v is not None for v, s in zip(train_set.labels[name], train_set.set_ids) if s == set_id)
+            has = {name: any(v is not None for v, s in zip(train_set.labels.get(name, ()), train_set.set_ids)
+                             if s == set_id)
                    for name in ("utt2emo", "text")}
             need = {"ser": ("utt2emo",), "asr": ("text",), "pseudo": ("utt2emo", "text")}.get(role, ())
             if need and not any(has[n] for n in need):
@@ -168,6 +169,12 @@ class JserTask(Task):
         if init_from_joint:
             load_joint_init(model, Path(cfg["init"]))
         return model
+
+
+def acoustic_only(cfg: dict) -> bool:
+    """A joint model that neither trains nor reads transcripts: no ASR loss, no lexical view. It
+    needs no tokenizer ('tokenizer: ""'); with one, its CTC head still decodes transcripts."""
+    return cfg["asr_weight"] == 0 and cfg["lexical"]["source"] == "none"
 
 
 def data_roles(cfg: dict, num_dirs: int) -> list[str]:

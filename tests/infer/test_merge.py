@@ -163,7 +163,7 @@ def test_a_part_with_different_utterances_in_its_files_is_an_error(tmp_path):
     _, parts = _jser_decode(tmp_path, [[0, 5, 2], [1, 3, 4, 6, 7]])
     text = (parts[1] / "hyp.dim").read_text().splitlines(keepends=True)
     (parts[1] / "hyp.dim").write_text("".join(text[1:]))
-    with pytest.raises(MergeError, match=r"split/2/hyp.dim: its utterances differ from those of .*split/2/hyp.text"):
+    with pytest.raises(MergeError, match=r"split/2/hyp.dim: its utterances differ from those of .*split/2/hyp.emo"):
         merge_decode_dirs(tmp_path / "merged", parts)
 
 

@@ -2,50 +2,25 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import kaldiio
 import numpy as np
 import pytest
-import yaml
 from asr_helpers import make_tokenizer
 from helpers import make_data_dir, write_tone
-from jser_helpers import write_jser_config
+from jser_helpers import fbank_dir, write_jser_config
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
 from jsertk.data.datadir import DataDir
-from jsertk.features.fbank import FbankConfig, FbankExtractor
-from jsertk.features.io import ArkScpWriter
 from jsertk.train import run_training
-
-FBANK = FbankConfig(num_mel_bins=20)
-
-
-def _fbank_dir(src, out):
-    """Features of a data dir as compute-fbank lays them out, with its label files beside them."""
-    import soundfile as sf
-
-    out.mkdir(parents=True)
-    extract, frames = FbankExtractor(FBANK), {}
-    with ArkScpWriter(out / "feats.ark", out / "feats.scp") as w:
-        for utt, path in sorted(DataDir(src).load("wav.scp").items()):
-            x, _ = sf.read(path, dtype="float32")
-            feats = extract(x)
-            w.write(utt, feats)
-            frames[utt] = len(feats)
-    (out / "utt2num_frames").write_text("".join(f"{u} {n}\n" for u, n in frames.items()))
-    (out / "fbank.yaml").write_text(yaml.safe_dump(FBANK.as_dict()))
-    for name in ("text", "utt2spk", "spk2utt", "utt2emo", "utt2dim", "spk2gender"):
-        shutil.copy(src / name, out / name)
-    return out
 
 
 @pytest.fixture(scope="module")
 def exp(tmp_path_factory):
     root = tmp_path_factory.mktemp("serdec")
     data = make_data_dir(root / "data" / "train", speakers=("spkA", "spkB", "spkC", "spkD"))
-    feats = _fbank_dir(data, root / "dump" / "train")
+    feats = fbank_dir(data, root / "dump" / "train")
     texts = [line.split(" ", 1)[1] for line in (data / "text").read_text().splitlines()]
     tok = make_tokenizer(root / "tok", texts=texts)
     cfg = write_jser_config(root / "c.yaml", tok, None, heads={"gender": 0.2})
