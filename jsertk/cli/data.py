@@ -11,7 +11,7 @@ from jsertk import data as d
 from jsertk.data.info import format_info
 from jsertk.data.problems import format_problems
 
-app = typer.Typer(help="Kaldi data directories: validate, fix, split, subset, combine, info.",
+app = typer.Typer(help="Kaldi data directories: validate, fix, split, subset, combine, info, folds.",
                   no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
 
 
@@ -92,3 +92,30 @@ def info(
     for dir_ in dirs:
         result = d.info(dir_, read_audio=read_audio)
         typer.echo(json.dumps(result, indent=2) if as_json else format_info(result))
+
+
+@app.command()
+def folds(
+    dir_: Path = typer.Argument(..., metavar="DIR", help="Data (or feature) dir of a whole corpus, with spk2fold "
+                                                         "or utt2fold unless --scheme makes the folds."),
+    out: Optional[Path] = typer.Option(None, help="Output: OUT/fold<k>/{train,dev,test} (default DIR/folds)."),
+    scheme: str = typer.Option("file", help="Where the folds come from: 'file' (DIR/spk2fold or DIR/utt2fold), "
+                                            "'loso' (leave one speaker out) or 'groups:N' (N speaker groups "
+                                            "of about equal size)."),
+    dev: str = typer.Option("next-fold", help="Dev set of fold k, from its training speakers: 'next-fold' (the "
+                                              "speakers of fold k+1) or 'speakers:N' (N training speakers)."),
+    seed: int = typer.Option(0, help="Seed of --dev speakers:N."),
+    allow_shared_speakers: bool = typer.Option(False, help="Accept an official utt2fold split whose parts share "
+                                                           "speakers (e.g. MELD); spk2fold folds never do."),
+) -> None:
+    """Write the speaker-independent folds of DIR as data dirs OUT/fold<k>/{train,dev,test} and
+    OUT/folds.json; no speaker is in two parts of a fold, the dev speakers are training speakers."""
+    from jsertk.data.folds import write_folds
+
+    out = out or dir_ / "folds"
+    summary = write_folds(dir_, out, scheme=scheme, dev=dev, seed=seed, allow_shared_speakers=allow_shared_speakers)
+    for name, counts in summary["folds"].items():
+        parts = ", ".join(f"{p} {counts[p]['utterances']} utts / {counts[p]['speakers']} spk"
+                          for p in ("train", "dev", "test"))
+        shared = counts["test_speakers_in_train"]
+        typer.echo(f"{out / name}: {parts}" + (f" ({shared} test speakers also in train)" if shared else ""))

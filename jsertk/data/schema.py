@@ -105,6 +105,16 @@ def parse_fold(value: str) -> int:
     return int(tok)
 
 
+SPLIT_NAMES = ("train", "dev", "test")
+
+
+def parse_split(value: str) -> str:
+    tok = _single_token(value)
+    if tok not in SPLIT_NAMES:
+        raise ValueError(f"split must be one of {', '.join(SPLIT_NAMES)}, got '{tok}'")
+    return tok
+
+
 def parse_spk2utt(value: str) -> list[str]:
     utts = value.split()
     if not utts:
@@ -133,6 +143,7 @@ FILES: dict[str, FileSpec] = {
         FileSpec("utt2emo", "utt", _single_token, True, "categorical emotion label"),
         FileSpec("utt2dim", "utt", parse_dims, True, "arousal valence dominance"),
         FileSpec("spk2fold", "spk", parse_fold, True, "speaker-independent fold (1..K) a speaker is tested in"),
+        FileSpec("utt2fold", "utt", parse_split, True, "official split (train, dev or test) of an utterance"),
         FileSpec("utt2emo_conf", "utt", parse_confidence, True, "emotion pseudo-label confidence in [0,1]"),
         FileSpec("utt2text_conf", "utt", parse_confidence, True, "transcript pseudo-label confidence in [0,1]"),
         FileSpec("utt2dur", "utt", parse_duration, False, "duration in seconds"),

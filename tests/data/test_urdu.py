@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 from helpers import SHARED, write_tone
 
-from jsertk.data.corpora.urdu import prepare_urdu, speaker_groups
+from jsertk.data.corpora.urdu import prepare_urdu
+from jsertk.data.folds import speaker_groups
 from jsertk.data.validate import validate
 from jsertk.utils.errors import InputError
 

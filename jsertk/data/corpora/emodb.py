@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from jsertk.data.datadir import DataDir, write_data_dir
+from jsertk.data.folds import leave_one_speaker_out
 from jsertk.utils.errors import InputError
 
 EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
@@ -59,4 +60,4 @@ def prepare_emodb(root: str | Path, out: str | Path) -> DataDir:
     speakers = sorted(set(utt2spk.values()))
     return write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
                                 "spk2gender": {s: GENDERS[s] for s in speakers},
-                                "spk2fold": {s: k for k, s in enumerate(speakers, 1)}})  # leave one speaker out
+                                "spk2fold": leave_one_speaker_out(utt2spk)})

@@ -16,30 +16,13 @@ import re
 from pathlib import Path
 
 from jsertk.data.datadir import DataDir, write_data_dir
-from jsertk.data.table import sort_key
+from jsertk.data.folds import speaker_groups
 from jsertk.utils.errors import InputError
 
 FOLDERS = {"Angry": "A", "Happy": "H", "Neutral": "N", "Sad": "S"}
 EMOTIONS = {"A": "angry", "H": "happy", "N": "neutral", "S": "sad"}
 NAME = re.compile(r"(?P<spk>S(?P<gender>[MF])\d+)_F\d+_(?P<emo>[A-Z])\d+\.wav")
 NUM_FOLDS = 5
-
-
-def speaker_groups(utt2spk: dict[str, str], k: int) -> dict[str, int]:
-    """Speaker -> group 1..k: speakers by decreasing utterance count, each into the group with the
-    fewest utterances so far (ties: the lower group); deterministic."""
-    counts: dict[str, int] = {}
-    for spk in utt2spk.values():
-        counts[spk] = counts.get(spk, 0) + 1
-    if len(counts) < k:
-        raise InputError(f"{len(counts)} speakers cannot make {k} speaker-disjoint folds")
-    sizes = [0] * k
-    out = {}
-    for spk in sorted(counts, key=lambda s: (-counts[s], sort_key(s))):
-        g = min(range(k), key=lambda i: (sizes[i], i))
-        out[spk] = g + 1
-        sizes[g] += counts[spk]
-    return out
 
 
 def prepare_urdu(root: str | Path, out: str | Path, num_folds: int = NUM_FOLDS) -> DataDir:
