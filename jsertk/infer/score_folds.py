@@ -1,0 +1,254 @@
+"""Scores over the folds of a cross-validation, and paired comparisons of two systems.
+
+`score_folds(DECODE_DIRS, OUT)` (`jsertk score-folds`): each decode dir is one fold's test set
+(hyp.emo, classes.txt), scored against its reference (the data dir named in its decode.json, or
+`ref`: one data dir of the whole corpus). Writes into OUT:
+- results.json: per-fold UA, WA, macro-F1; their mean and standard deviation over folds (sample
+  std, n-1); the scores pooled over every test utterance with 95% bootstrap intervals; per-class
+  recall; how the intervals were made.
+- RESULTS.md: the same as a table.
+- pooled/: hyp.emo and ref.emo of all folds, scores.json, scores.txt (per-class recall, confusion)
+  and confusion.png; `compare_systems` reads them.
+
+`compare_systems(A, B)` (`jsertk compare-systems`): two systems' hypotheses on the same utterances
+(score-folds output dirs or decode dirs): differences of UA, WA and macro-F1 with paired-bootstrap
+95% intervals and p-values, and McNemar's exact test on accuracy.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from jsertk.data.datadir import DataDir, read_parsed
+from jsertk.metrics.ser import DEFINITIONS, classification_scores, write_scores
+from jsertk.metrics.significance import METRICS, bootstrap_ci, mcnemar, paired_bootstrap
+from jsertk.utils.atomic import atomic_write_text
+from jsertk.utils.errors import InputError
+
+UNITS = ("utterance", "speaker")
+
+
+def _one_label(value: str) -> str:
+    tokens = value.split()
+    if len(tokens) != 1:
+        raise ValueError(f"expected one label, got '{value}'")
+    return tokens[0]
+
+
+def _read_labels(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        raise InputError(f"{path}: not found")
+    return read_parsed(path, _one_label)
+
+
+def _decode_data(dec: Path) -> Path | None:
+    try:
+        data = json.loads((dec / "decode.json").read_text(encoding="utf-8")).get("data")
+    except (OSError, json.JSONDecodeError):
+        return None
+    return Path(data) if isinstance(data, str) else None
+
+
+def _fold_name(dec: Path) -> str:
+    for part in reversed(dec.resolve().parts):
+        if re.fullmatch(r"fold\d+", part):
+            return part
+    return dec.name
+
+
+def _read_fold(dec: Path, ref: Path | None):
+    """(reference labels, hypotheses, utt2spk, classes) of one fold's decode dir."""
+    dec = Path(dec)
+    hyp = _read_labels(dec / "hyp.emo")
+    classes = [line.split()[0] for line in (dec / "classes.txt").read_text().splitlines() if line.strip()] \
+        if (dec / "classes.txt").is_file() else None
+    if ref is not None:  # one data dir of the whole corpus: this fold's utterances are those decoded
+        ref_dir = DataDir(ref)
+        labels = ref_dir.raw("utt2emo") if ref_dir.has("utt2emo") else {}
+        fold_ref = {u: labels[u].split()[0] for u in hyp if u in labels}
+    else:
+        data = _decode_data(dec)
+        if data is None or not (data / "utt2emo").is_file():
+            raise InputError(f"{dec}: its decode.json names no data dir with utt2emo; give --ref DATADIR")
+        ref_dir = DataDir(data)
+        fold_ref = {u: v.split()[0] for u, v in ref_dir.raw("utt2emo").items()}  # undecoded ones count wrong
+    if not fold_ref:
+        raise InputError(f"{dec}: none of its hyp.emo utterances has a reference label in {ref_dir.path}/utt2emo")
+    utt2spk = ref_dir.raw("utt2spk") if ref_dir.has("utt2spk") else {}
+    return fold_ref, hyp, utt2spk, classes
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+
+
+def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, ref: str | os.PathLike | None = None,
+                names: list[str] | None = None, num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0,
+                title: str = "") -> dict:
+    if unit not in UNITS:
+        raise InputError(f"--bootstrap-unit '{unit}': not one of {', '.join(UNITS)}")
+    if not decode_dirs:
+        raise InputError("no decode dirs to score")
+    if names is not None and len(names) != len(decode_dirs):
+        raise InputError(f"{len(names)} --names for {len(decode_dirs)} decode dirs")
+    out = Path(out)
+    folds, pooled_ref, pooled_hyp, utt2spk, owner = [], {}, {}, {}, {}
+    classes = None
+    for i, dec in enumerate(decode_dirs):
+        dec = Path(dec)
+        fold_ref, hyp, spk, fold_classes = _read_fold(dec, Path(ref) if ref else None)
+        if fold_classes is not None:
+            if classes is not None and fold_classes != classes:
+                raise InputError(f"{dec}/classes.txt {fold_classes} differs from {owner['classes']}/classes.txt "
+                                 f"{classes}: the folds' models must have the same classes")
+            classes, owner["classes"] = fold_classes, dec
+        for u in fold_ref:
+            if u in pooled_ref:
+                raise InputError(f"utterance '{u}' is tested in both {owner[u]} and {dec}: folds must not share "
+                                 "test utterances")
+            owner[u] = dec
+        pooled_ref.update(fold_ref)
+        pooled_hyp.update({u: hyp[u] for u in fold_ref if u in hyp})
+        utt2spk.update({u: spk[u] for u in fold_ref if u in spk})
+        scores = classification_scores(fold_ref, hyp, classes)
+        folds.append({"name": names[i] if names else _fold_name(dec), "decode_dir": str(dec),
+                      "utterances": scores["num_utterances"],
+                      "speakers": len({spk[u] for u in fold_ref if u in spk}),
+                      **{m: scores[m] for m in METRICS}})
+    pooled = classification_scores(pooled_ref, pooled_hyp, classes)
+    names_ = pooled["classes"]
+    index = {c: j for j, c in enumerate(names_)}
+    utts = sorted(pooled_ref)
+    ref_idx = np.array([index[pooled_ref[u]] for u in utts])
+    hyp_idx = np.array([index.get(pooled_hyp.get(u), len(names_)) for u in utts])
+    groups = None
+    if unit == "speaker":
+        if any(u not in utt2spk for u in utts):
+            raise InputError("--bootstrap-unit speaker needs utt2spk in the reference data dirs")
+        spk_index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
+        groups = [spk_index[utt2spk[u]] for u in utts]
+    ci = bootstrap_ci(ref_idx, hyp_idx, len(names_), num=num_bootstrap, seed=seed, groups=groups)
+    results = {
+        "title": title,
+        "folds": folds,
+        "mean": {m: _mean_std([f[m] for f in folds])[0] for m in METRICS},
+        "std": {m: _mean_std([f[m] for f in folds])[1] for m in METRICS},
+        "pooled": {**{m: pooled[m] for m in METRICS}, "utterances": pooled["num_utterances"],
+                   "ci95": {m: list(v) for m, v in ci.items()},
+                   "per_class_recall": {c: pooled["per_class"][c]["recall"] for c in names_},
+                   "support": {c: pooled["per_class"][c]["support"] for c in names_}},
+        "classes": names_,
+        "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed, "interval": "percentile 95%"},
+        "std_over_folds": "sample standard deviation (n-1) over the folds' scores",
+        "definitions": DEFINITIONS,
+    }
+    pooled_dir = out / "pooled"
+    write_scores(pooled, pooled_dir)
+    atomic_write_text(pooled_dir / "hyp.emo", "".join(f"{u} {pooled_hyp[u]}\n" for u in utts if u in pooled_hyp))
+    atomic_write_text(pooled_dir / "ref.emo", "".join(f"{u} {pooled_ref[u]}\n" for u in utts))
+    if utt2spk:
+        atomic_write_text(pooled_dir / "utt2spk", "".join(f"{u} {utt2spk[u]}\n" for u in utts if u in utt2spk))
+    atomic_write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
+    atomic_write_text(out / "RESULTS.md", format_results(results))
+    return results
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def format_results(r: dict) -> str:
+    lines = [f"# {r['title'] or 'Cross-validation results'}", ""]
+    spk = sum(f["speakers"] for f in r["folds"])
+    lines.append(f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances"
+                 + (f" of {spk} test speakers" if spk else "") + f"; classes: {', '.join(r['classes'])} "
+                 f"(chance UA {_pct(1 / len(r['classes']))}).")
+    lines += ["", "| fold | utterances | UA % | WA % | macro-F1 % |", "|---|---:|---:|---:|---:|"]
+    for f in r["folds"]:
+        lines.append(f"| {f['name']} | {f['utterances']} | {_pct(f['UA'])} | {_pct(f['WA'])} | {_pct(f['macro_F1'])} |")
+    lines.append("| **mean ± std over folds** | | " + " | ".join(
+        f"**{_pct(r['mean'][m])} ± {_pct(r['std'][m])}**" for m in METRICS) + " |")
+    p = r["pooled"]
+    lines.append(f"| pooled [95% CI] | {p['utterances']} | " + " | ".join(
+        f"{_pct(p[m])} [{_pct(p['ci95'][m][0])}, {_pct(p['ci95'][m][1])}]" for m in METRICS) + " |")
+    b = r["bootstrap"]
+    lines += ["", f"Intervals: {b['resamples']} bootstrap resamples of the pooled test {b['unit']}s "
+              f"(percentile, seed {b['seed']}); std: {r['std_over_folds']}.", "",
+              "Per-class recall, pooled: " + ", ".join(
+                  f"{c} {_pct(p['per_class_recall'][c])} ({p['support'][c]})" for c in r["classes"]) + ".",
+              "Pooled confusion matrix: pooled/scores.txt, pooled/confusion.png.", "", r["definitions"], ""]
+    return "\n".join(lines)
+
+
+def _system(path: Path, ref: Path | None) -> tuple[dict[str, str], dict[str, str] | None, dict[str, str]]:
+    """(hypotheses, references if the dir has them, utt2spk) of a score-folds dir or a decode dir."""
+    path = Path(path)
+    if (path / "pooled" / "hyp.emo").is_file():
+        pooled = path / "pooled"
+        spk = _read_labels(pooled / "utt2spk") if (pooled / "utt2spk").is_file() else {}
+        return _read_labels(pooled / "hyp.emo"), _read_labels(pooled / "ref.emo"), spk
+    if (path / "hyp.emo").is_file():
+        return _read_labels(path / "hyp.emo"), None, {}
+    raise InputError(f"{path}: neither a score-folds dir (pooled/hyp.emo) nor a decode dir (hyp.emo)")
+
+
+def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.PathLike | None = None,
+                    num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0) -> dict:
+    if unit not in UNITS:
+        raise InputError(f"--bootstrap-unit '{unit}': not one of {', '.join(UNITS)}")
+    hyp_a, ref_a, spk_a = _system(Path(a), None)
+    hyp_b, ref_b, spk_b = _system(Path(b), None)
+    if ref is not None:
+        ref_dir = DataDir(ref)
+        labels = {u: v.split()[0] for u, v in ref_dir.raw("utt2emo").items()}
+        utt2spk = ref_dir.raw("utt2spk") if ref_dir.has("utt2spk") else {}
+    elif ref_a is not None:
+        labels, utt2spk = ref_a, spk_a or spk_b
+    else:
+        raise InputError(f"{a}: a decode dir holds no references; give --ref DATADIR")
+    if ref_b is not None and ref is None:
+        differ = [u for u in ref_b if u in labels and labels[u] != ref_b[u]]
+        if differ:
+            raise InputError(f"{a} and {b} have different references for '{differ[0]}'")
+    utts_a, utts_b = {u for u in hyp_a if u in labels}, {u for u in hyp_b if u in labels}
+    if utts_a != utts_b:
+        only = sorted(utts_a ^ utts_b)
+        where = a if only[0] in utts_a else b
+        raise InputError(f"the systems are not scored on the same utterances: {len(only)} differ, e.g. '{only[0]}' "
+                         f"only in {where}")
+    utts = sorted(utts_a)
+    if not utts:
+        raise InputError(f"{a}, {b}: no utterances with a reference label")
+    classes = sorted({labels[u] for u in utts})
+    index = {c: j for j, c in enumerate(classes)}
+    k = len(classes)
+    r = np.array([index[labels[u]] for u in utts])
+    ha = np.array([index.get(hyp_a[u], k) for u in utts])
+    hb = np.array([index.get(hyp_b[u], k) for u in utts])
+    groups = None
+    if unit == "speaker":
+        if any(u not in utt2spk for u in utts):
+            raise InputError("--bootstrap-unit speaker needs utt2spk (a score-folds dir or --ref DATADIR)")
+        spk_index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
+        groups = [spk_index[utt2spk[u]] for u in utts]
+    return {"a": str(a), "b": str(b), "utterances": len(utts), "classes": classes,
+            "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
+            "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),
+            "mcnemar": mcnemar(r, ha, hb)}
+
+
+def format_comparison(c: dict) -> str:
+    lines = [f"A = {c['a']}", f"B = {c['b']}", f"{c['utterances']} utterances, classes {', '.join(c['classes'])}",
+             "", "| metric | A % | B % | A - B (95% CI) | p (paired bootstrap) |", "|---|---:|---:|---:|---:|"]
+    for m, s in c["paired_bootstrap"].items():
+        lines.append(f"| {m} | {_pct(s['a'])} | {_pct(s['b'])} | {100 * s['diff']:+.1f} "
+                     f"[{100 * s['ci'][0]:+.1f}, {100 * s['ci'][1]:+.1f}] | {s['p']:.3f} |")
+    mc = c["mcnemar"]
+    lines += ["", f"McNemar (accuracy): A right and B wrong {mc['a_only']}, B right and A wrong {mc['b_only']}, "
+              f"exact p = {mc['p']:.3f}",
+              f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s)"]
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""`jsertk score-folds` and `jsertk compare-systems` on decode dirs laid out as a fold recipe writes them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from jsertk.cli.main import app
+from jsertk.data.datadir import write_data_dir
+from jsertk.infer.score_folds import compare_systems, score_folds
+from jsertk.utils.errors import InputError
+
+CLASSES = ["ang", "hap", "neu", "sad"]
+
+
+def fold_decode(root, k, utts, ref, hyp):
+    """exp/fold<k>/jser/decode_test with hyp.emo, classes.txt and a decode.json naming its test data dir."""
+    data = write_data_dir(root / "data" / f"fold{k}" / "test", {
+        "wav.scp": {u: f"/a/{u}.wav" for u in utts}, "utt2spk": {u: u.split("_")[0] for u in utts},
+        "utt2emo": {u: ref[u] for u in utts}})
+    dec = root / "exp" / f"fold{k}" / "jser" / "decode_test"
+    dec.mkdir(parents=True)
+    (dec / "hyp.emo").write_text("".join(f"{u} {hyp[u]}\n" for u in utts if u in hyp))
+    (dec / "classes.txt").write_text("".join(f"{c}\n" for c in CLASSES))
+    (dec / "decode.json").write_text(json.dumps({"data": str(data.path)}))
+    return dec
+
+
+@pytest.fixture
+def folds(tmp_path):
+    ref, hyp, decs = {}, {}, []
+    for k in (1, 2, 3):
+        utts = [f"spk{k}_{i:02d}" for i in range(20)]
+        for i, u in enumerate(utts):
+            ref[u] = CLASSES[i % 4]
+            hyp[u] = ref[u] if i < 5 * k + 2 else CLASSES[(i + 1) % 4]  # fold k: 5k+2 of 20 right
+        decs.append(fold_decode(tmp_path, k, utts, ref, hyp))
+    return tmp_path, decs, ref, hyp
+
+
+def test_per_fold_mean_std_and_pooled_scores(folds):
+    root, decs, ref, hyp = folds
+    r = score_folds(decs, root / "results", num_bootstrap=200, title="toy")
+    was = [f["WA"] for f in r["folds"]]
+    assert [f["name"] for f in r["folds"]] == ["fold1", "fold2", "fold3"]
+    assert was == pytest.approx([7 / 20, 12 / 20, 17 / 20])
+    assert r["mean"]["WA"] == pytest.approx(0.6) and r["std"]["WA"] == pytest.approx(0.25)  # sample std
+    assert r["pooled"]["WA"] == pytest.approx(36 / 60) and r["pooled"]["utterances"] == 60
+    lo, hi = r["pooled"]["ci95"]["UA"]
+    assert lo < r["pooled"]["UA"] < hi
+    md = (root / "results" / "RESULTS.md").read_text()
+    assert "# toy" in md and "| fold2 | 20 |" in md and "60.0 ± 25.0" in md
+    for name in ("scores.json", "scores.txt", "confusion.png", "hyp.emo", "ref.emo"):
+        assert (root / "results" / "pooled" / name).is_file()
+
+
+def test_a_missing_hypothesis_counts_wrong_and_a_shared_test_utterance_is_refused(folds):
+    root, decs, ref, hyp = folds
+    lines = (decs[0] / "hyp.emo").read_text().splitlines(keepends=True)
+    (decs[0] / "hyp.emo").write_text("".join(lines[1:]))  # spk1_00 (right before) not decoded
+    r = score_folds(decs, root / "r2", num_bootstrap=50)
+    assert r["folds"][0]["WA"] == pytest.approx(6 / 20)
+    with pytest.raises(InputError, match="utterance 'spk1_00' is tested in both"):
+        score_folds([decs[0], decs[0]], root / "r3", num_bootstrap=10)
+
+
+def test_compare_systems_finds_the_better_one(folds, tmp_path):
+    root, decs, ref, hyp = folds
+    score_folds(decs, root / "a", num_bootstrap=10)
+    worse = {u: CLASSES[(CLASSES.index(v) + 1) % 4] if u.endswith(("3", "4", "5")) else v for u, v in hyp.items()}
+    decs_b = [fold_decode(root / "b", k, [u for u in ref if u.startswith(f"spk{k}")], ref, worse) for k in (1, 2, 3)]
+    score_folds(decs_b, root / "b" / "results", num_bootstrap=10)
+    c = compare_systems(root / "a", root / "b" / "results", num_bootstrap=300)
+    assert c["utterances"] == 60 and c["paired_bootstrap"]["WA"]["diff"] > 0
+    assert c["mcnemar"]["a_only"] > 0 and c["mcnemar"]["b_only"] == 0
+    res = CliRunner().invoke(app, ["compare-systems", str(root / "a"), str(root / "a"), "--bootstrap", "50"])
+    assert res.exit_code == 0 and "exact p = 1.000" in res.output
+
+
+def test_systems_on_different_utterances_are_not_compared(folds):
+    root, decs, ref, hyp = folds
+    score_folds(decs, root / "a", num_bootstrap=10)
+    score_folds(decs[:2], root / "b", num_bootstrap=10)
+    with pytest.raises(InputError, match="not scored on the same utterances: 20 differ"):
+        compare_systems(root / "a", root / "b")
+
+
+def test_cli_score_folds_with_one_corpus_ref_and_speaker_bootstrap(folds):
+    root, decs, ref, hyp = folds
+    corpus = write_data_dir(root / "corpus", {"wav.scp": {u: "/a.wav" for u in ref},
+                                              "utt2spk": {u: u.split("_")[0] for u in ref}, "utt2emo": ref})
+    res = CliRunner().invoke(app, ["score-folds", *map(str, decs), "--out", str(root / "r"), "--ref",
+                                   str(corpus.path), "--bootstrap", "100", "--bootstrap-unit", "speaker"])
+    assert res.exit_code == 0, res.output
+    assert "mean ± std over folds" in res.output
+    assert json.loads((root / "r" / "results.json").read_text())["bootstrap"]["unit"] == "speaker"
