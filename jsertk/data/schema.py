@@ -144,6 +144,7 @@ FILES: dict[str, FileSpec] = {
         FileSpec("utt2dim", "utt", parse_dims, True, "arousal valence dominance"),
         FileSpec("spk2fold", "spk", parse_fold, True, "speaker-independent fold (1..K) a speaker is tested in"),
         FileSpec("utt2fold", "utt", parse_split, True, "official split (train, dev or test) of an utterance"),
+        FileSpec("utt2lang", "utt", _single_token, True, "language of an utterance (e.g. en, de)"),
         FileSpec("utt2emo_conf", "utt", parse_confidence, True, "emotion pseudo-label confidence in [0,1]"),
         FileSpec("utt2text_conf", "utt", parse_confidence, True, "transcript pseudo-label confidence in [0,1]"),
         FileSpec("utt2dur", "utt", parse_duration, False, "duration in seconds"),

@@ -6,7 +6,6 @@
 # (a .done marker written last, holding the settings it was made with).
 set -euo pipefail
 
-log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') jser.sh: $*" >&2; }
 help_message="Usage: $0 [options]
 Runs stages --stage .. --stop-stage of a jser1 recipe; run it from the recipe directory.
 Stages:
@@ -83,6 +82,8 @@ fi
 . ./path.sh
 # shellcheck source=SCRIPTDIR/cmd.sh
 . ./cmd.sh
+# shellcheck source=SCRIPTDIR/steps/lib.sh
+. steps/lib.sh
 
 for required in train_set dev_set test_sets; do
   if [ -z "${!required}" ]; then
@@ -103,14 +104,7 @@ if ! [[ "${decode_nj}" =~ ^[1-9][0-9]*$ ]]; then
   echo "jser.sh: --decode-nj must be a positive integer, got '${decode_nj}'" >&2
   exit 1
 fi
-# uniq_words WORDS...: the words (set names), each once, in the order named, space separated.
-uniq_words() { tr -s '[:space:]' '\n' <<< "$*" | awk 'NF && !seen[$0]++' | xargs; }
 all_sets=$(uniq_words "${train_set} ${unlab_set} ${asr_train_set} ${dev_set} ${test_sets}")
-
-# is_done MARKER SETTINGS: the work was finished with the same settings.
-is_done() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
-# mark_done MARKER SETTINGS: written last, atomically.
-mark_done() { printf '%s\n' "$2" > "$1.tmp" && mv "$1.tmp" "$1"; }
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   settings="local/data.sh ${local_data_opts}"
@@ -207,27 +201,6 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
   fi
 fi
 
-# train_model STAGE EXP ARGS...: jsertk train through ${train_cmd}, resuming an interrupted run.
-# train_inputs (optional, from the caller): what else the run depends on, recorded in its marker.
-train_model() {
-  local stage_no=$1 exp=$2; shift 2
-  local settings="jsertk train $*${train_inputs:+ (inputs: ${train_inputs})}"
-  if is_done "${exp}/.done.stage${stage_no}" "${settings}"; then
-    log "stage ${stage_no}: ${exp} done before, skipped"; return 0
-  fi
-  local resume=
-  [ -f "${exp}/checkpoint.pth" ] && resume=--resume && log "stage ${stage_no}: resuming ${exp}"
-  log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
-  local started=${SECONDS}
-  mkdir -p "${exp}/log"
-  local trainer=(jsertk train) resources=() device=(--set train.device=cpu)
-  if [ "${ngpu}" -gt 0 ]; then resources=(--gpu "${ngpu}"); device=(--set train.device=cuda); fi
-  if [ "${ngpu}" -gt 1 ]; then trainer=(torchrun --standalone --nproc-per-node "${ngpu}" -m jsertk.cli.main train); fi
-  ${train_cmd} "${resources[@]}" "${exp}/log/train.launch.log" "${trainer[@]}" "$@" "${device[@]}" --outdir "${exp}" ${resume}
-  mark_done "${exp}/.done.stage${stage_no}" "${settings}"
-  log "stage ${stage_no}: ${exp} trained in $((SECONDS - started)) s"
-}
-
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   asr_feats=()
   for s in ${train_sets}; do asr_feats+=("$(train_feats "${s}")"); done
@@ -249,9 +222,7 @@ fi
 # scored against <datadir>/SET; logs in EXP/decode_SET/log/.
 run_decode() {
   local task=$1 exp=$2 set=$3; shift 3
-  steps/decode.sh --task "${task}" --nj "${decode_nj}" --cmd "${decode_cmd}" --ngpu "${ngpu}" \
-    --max-frames-per-batch "${decode_max_frames}" --decode-opts "$*" --ref "${datadir}/${set}" \
-    "$(feats "${set}")" "${exp}" "${exp}/decode_${set}"
+  decode_feats "${task}" "${exp}" "$(feats "${set}")" "${datadir}/${set}" "${exp}/decode_${set}" "$@"
 }
 # decode_ser EXP SET: emotion, dimensions and transcript of SET with a joint model, scored.
 # (scores.json: fused head; acoustic/, lexical/: single-view heads; wer/: transcripts; summary.json: all)

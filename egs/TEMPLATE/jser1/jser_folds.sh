@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# The shared stage script of the emotion recipes scored by speaker-independent cross-validation
+# (egs/{emodb,urdu,ravdess,iemocap,cremad,meld,manifest}/jser1). A recipe's run.sh names its corpus
+# and calls
+#     ./jser_folds.sh --corpus <name> ... "$@"
+# from the recipe directory, which holds local/data.sh (writing data/<name>: one data dir of the
+# whole corpus with spk2fold or utt2fold) and links to this script, path.sh, cmd.sh, steps/ and
+# utils/. Every stage skips the work it has already done (a .done marker written last, holding the
+# settings it was made with), fold by fold.
+set -euo pipefail
+
+help_message="Usage: $0 [options]
+Runs stages --stage .. --stop-stage of a cross-validated emotion recipe; run it from the recipe directory.
+Stages:
+  0  data preparation: local/data.sh --corpus-root R --nj N --datadir DIR <local-data-opts> -> <datadir>/<corpus>,
+     then jsertk data validate
+  1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>
+  2  folds: jsertk data folds -> <dumpdir>/fbank/<corpus>/folds/fold<k>/{train,dev,test} (speaker-
+     disjoint; dev speakers taken from the training speakers, --fold-dev); global CMVN statistics of
+     each fold's training set only
+  3  (--model joint) per fold: tokenizer and ASR pretraining on the fold's training transcripts,
+     unless --asr-exp names one ASR experiment to start every fold from
+  4  per fold: the emotion model (jsertk train --config \$ser_config) on fold<k>/train, selected on fold<k>/dev
+  5  per fold: decoding and scoring of fold<k>/test (and dev) in --decode-nj jobs (steps/decode.sh)
+  6  jsertk score-folds over the folds run: per-fold UA/WA/macro-F1, mean +- std, pooled with 95%
+     bootstrap intervals, confusion -> <expdir>/<ser exp>_folds/{RESULTS.md,results.json,pooled/}
+Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
+--model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
+choice for corpora whose sentences are fixed (EmoDB, RAVDESS, CREMA-D: the words carry no emotion)
+or absent (URDU). --model joint adds the ASR branch and the lexical view (IEMOCAP, MELD)."
+
+stage=0                   # first stage to run
+stop_stage=10000          # last stage to run
+nj=$(nproc 2>/dev/null || echo 4)  # parallel jobs (default: the number of CPUs)
+ngpu=0                    # GPUs per training job: 0 = CPU, 1 = one GPU, N > 1 = torchrun with N processes (DDP)
+corpus=                   # the corpus's data dir name: <datadir>/<corpus> (required; the recipe sets it)
+corpus_root=              # the corpus as its owners distribute it (stage 0: local/data.sh --corpus-root)
+local_data_opts=          # more options for local/data.sh (see local/data.sh --help)
+datadir=data              # Kaldi data dirs
+dumpdir=dump              # features: <dumpdir>/fbank/<corpus>, folds under it
+expdir=exp                # experiments: <expdir>/fold<k>/<ser exp>, results <expdir>/<ser exp>_folds
+fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz
+fold_scheme=file          # jsertk data folds --scheme: file (the corpus's spk2fold/utt2fold), loso, groups:N
+fold_dev=next-fold        # dev set of each fold, from its training speakers: next-fold or speakers:N
+fold_opts=                # more jsertk data folds options, e.g. --allow-shared-speakers (an official split)
+folds=                    # folds to run, e.g. "1 3" (empty: all)
+model=acoustic            # acoustic (acoustic-only joint model) or joint (ASR branch + lexical view)
+ser_config=conf/train_ser.yaml  # emotion model config (stage 4)
+ser_tag=                  # experiment name <expdir>/fold<k>/ser_<tag> (empty: the config's name, train_ser.yaml -> ser)
+ser_args=                 # more jsertk train options for stage 4, e.g. "--set train.max_epochs=5"
+asr_exp=                  # --model joint: ASR experiment every fold starts from (empty: stage 3 trains one per fold)
+asr_config=conf/train_asr.yaml  # --model joint, stage 3: ASR pretraining config
+asr_args=                 # more jsertk train options for stage 3
+token_type=bpe            # --model joint, stage 3: tokenizer (bpe, unigram or char)
+nbpe=150                  # its vocabulary size (bpe/unigram)
+decode_nj=                # decoding jobs per set in stage 5 (empty: --nj)
+decode_max_frames=20000   # padded input frames per decoding batch
+bootstrap_unit=utterance  # stage 6: what the 95% intervals resample (utterance or speaker)
+results_title=            # stage 6: heading of RESULTS.md (empty: corpus and experiment)
+
+if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
+  echo "jser_folds.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
+  exit 1
+fi
+# shellcheck source=SCRIPTDIR/../../../tools/utils/parse_options.sh  # utils -> tools/utils in a recipe dir
+. utils/parse_options.sh
+if [ $# -gt 0 ]; then
+  echo "jser_folds.sh: unexpected argument '$1' (options are --name value; see $0 --help)" >&2
+  exit 1
+fi
+# shellcheck source=SCRIPTDIR/path.sh
+. ./path.sh
+# shellcheck source=SCRIPTDIR/cmd.sh
+. ./cmd.sh
+# shellcheck source=SCRIPTDIR/steps/lib.sh
+. steps/lib.sh
+
+if [ -z "${corpus}" ]; then
+  echo "jser_folds.sh: --corpus is required (see $0 --help)" >&2
+  exit 1
+fi
+case "${model}" in acoustic|joint) ;; *)
+  echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
+esac
+for n in ngpu nj; do
+  if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${n}" = nj ] && [ "${nj}" -lt 1 ]; }; then
+    echo "jser_folds.sh: --${n} must be a $([ "${n}" = nj ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
+    exit 1
+  fi
+done
+decode_nj=${decode_nj:-${nj}}
+
+data=${datadir}/${corpus}
+feats=${dumpdir}/fbank/${corpus}
+fold_root=${feats}/folds
+ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser.yaml -> ser
+[ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
+
+if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
+  settings="local/data.sh --corpus-root ${corpus_root} ${local_data_opts}"
+  if is_done "${data}/.done.stage0" "${settings}"; then
+    log "stage 0: ${data} ready, skipped"
+  else
+    log "stage 0: data preparation -> ${data}"
+    if [ -z "${corpus_root}" ]; then
+      log "error: stage 0 needs --corpus-root (the corpus folder as distributed; see README.md)"; exit 1
+    fi
+    eval "local/data.sh --corpus-root \"\${corpus_root}\" --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
+    [ -d "${data}" ] || { log "error: local/data.sh did not make ${data}"; exit 1; }
+    jsertk data validate "${data}"
+    mark_done "${data}/.done.stage0" "${settings}"
+  fi
+fi
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+  settings="steps/make_fbank.sh --fbank-opts '${fbank_opts}' ${data} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+  if is_done "${feats}/.done.stage1" "${settings}"; then
+    log "stage 1: ${feats} done before, skipped"
+  else
+    log "stage 1: fbank features of ${data} -> ${feats}"
+    SECONDS=0
+    steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" --fbank-opts "${fbank_opts}" --cmvn false "${data}" "${feats}"
+    mark_done "${feats}/.done.stage1" "${settings}"
+    log "stage 1: done in ${SECONDS} s"
+  fi
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+  log "stage 2: folds of ${feats} (--scheme ${fold_scheme} --dev ${fold_dev} ${fold_opts})"
+  # reused by jsertk data folds itself when made from the same files with the same options
+  # shellcheck disable=SC2086  # fold_opts is a list of words
+  jsertk data folds "${feats}" --out "${fold_root}" --scheme "${fold_scheme}" --dev "${fold_dev}" ${fold_opts}
+  for k in $(python3 -c 'import json, sys; print(" ".join(sorted(json.load(open(sys.argv[1]))["folds"], key=lambda f: int(f[4:]))))' "${fold_root}/folds.json"); do
+    # normalisation statistics from the training speakers of the fold only
+    [ -f "${fold_root}/${k}/train/cmvn.ark" ] || jsertk compute-cmvn "${fold_root}/${k}/train" --no-progress
+  done
+fi
+
+# The folds to run: --folds, or every fold of folds.json.
+all_folds=
+[ -f "${fold_root}/folds.json" ] && all_folds=$(python3 -c 'import json, sys; print(" ".join(f[4:] for f in sorted(json.load(open(sys.argv[1]))["folds"], key=lambda f: int(f[4:]))))' "${fold_root}/folds.json")
+run_folds=${folds:-${all_folds}}
+for k in ${run_folds}; do
+  if [ ! -d "${fold_root}/fold${k}" ]; then
+    log "error: fold ${k} is not in ${fold_root} (folds: ${all_folds:-none yet: run stage 2})"; exit 1
+  fi
+done
+fold_feats() { echo "${fold_root}/fold$1/$2"; }
+ser_exp() { echo "${expdir}/fold$1/${ser_name}"; }
+asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
+token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ "${model}" = joint ] && [ -z "${asr_exp}" ]; then
+  for k in ${run_folds}; do
+    tok=$(token_dir "${k}")
+    settings="jsertk train-tokenizer $(fold_feats "${k}" train) --model-type ${token_type} --vocab-size ${nbpe}"
+    if ! is_done "${tok}/.done.stage3" "${settings}"; then
+      log "stage 3: fold ${k}: tokenizer (${token_type}) from the fold's training transcripts -> ${tok}"
+      jsertk train-tokenizer "$(fold_feats "${k}" train)" --outdir "${tok}" --model-type "${token_type}" --vocab-size "${nbpe}"
+      mark_done "${tok}/.done.stage3" "${settings}"
+    fi
+    # shellcheck disable=SC2086  # asr_args is a list of words
+    train_model 3 "$(asr_fold_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+      --config "${asr_config}" --set "tokenizer=${tok}" --set "cmvn=$(fold_feats "${k}" train)/cmvn.ark" ${asr_args}
+  done
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+  for k in ${run_folds}; do
+    init=()
+    if [ "${model}" = joint ]; then
+      init=(--init "${asr_exp:-$(asr_fold_exp "${k}")}")
+    else
+      init=(--set "cmvn=$(fold_feats "${k}" train)/cmvn.ark")
+    fi
+    # shellcheck disable=SC2086  # ser_args is a list of words
+    train_model 4 "$(ser_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+      --config "${ser_config}" "${init[@]}" ${ser_args}
+  done
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+  SECONDS=0
+  for k in ${run_folds}; do
+    exp=$(ser_exp "${k}")
+    for part in dev test; do
+      out=${exp}/decode_${part}
+      if [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ]; then continue; fi
+      log "stage 5: fold ${k}: decoding ${part} with ${exp}"
+      decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}"
+    done
+    python3 - "${exp}/decode_test/scores.json" "${k}" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(f"fold {sys.argv[2]}: test UA {100 * s['UA']:.1f}% WA {100 * s['WA']:.1f}% macro-F1 {100 * s['macro_F1']:.1f}% "
+      f"({s['num_utterances']} utterances)", file=sys.stderr)
+PY
+  done
+  log "stage 5: done in ${SECONDS} s"
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+  decs=()
+  for k in ${run_folds}; do decs+=("$(ser_exp "${k}")/decode_test"); done
+  results=${expdir}/${ser_name}_folds
+  [ -z "${folds}" ] || results=${results}_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
+  log "stage 6: scoring ${#decs[@]} folds -> ${results}/RESULTS.md"
+  jsertk score-folds "${decs[@]}" --out "${results}" --bootstrap-unit "${bootstrap_unit}" \
+    --title "${results_title:-${corpus}: ${ser_name}, ${#decs[@]} speaker-independent folds}"
+fi
+
+log "finished (--stage ${stage} --stop-stage ${stop_stage})"
