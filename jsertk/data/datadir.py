@@ -102,24 +102,27 @@ def write_data_dir(dst: str | os.PathLike, tables: dict[str, dict[str, Any]]) ->
     return DataDir(dst)
 
 
-def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike) -> DataDir:
+def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike,
+                   tables: dict[str, dict[str, str]] | None = None) -> DataDir:
     """Write a new data dir at `dst` holding only `utts` of `src`, every known file filtered.
 
     Values are copied verbatim. The new directory replaces `dst` only once it is complete.
+    `tables` (file name -> src.raw(name)) spares re-reading src when it is cut many times.
     """
+    tables = tables if tables is not None else {name: src.raw(name) for name in src.present_files()}
     keep = set(utts)
     # a feature dir may have no utt2spk: its parts have none either
-    utt2spk = {u: s for u, s in src.raw("utt2spk").items() if u in keep} if src.has("utt2spk") else None
+    utt2spk = {u: s for u, s in tables["utt2spk"].items() if u in keep} if "utt2spk" in tables else None
     speakers = set(utt2spk.values()) if utt2spk is not None else set()
-    segments = src.raw("segments") if src.has("segments") else None
+    segments = tables.get("segments")
     recordings = {v.split()[0] for u, v in segments.items() if u in keep} if segments is not None else keep
     with atomic_dir(dst) as tmp:
-        for name in src.present_files():
+        for name, table in tables.items():
             if name == "spk2utt":
                 continue
             spec = FILES[name]
             wanted = {"utt": keep, "spk": speakers, "rec": recordings}[spec.keyed_by]
-            write_table(tmp / name, {k: v for k, v in src.raw(name).items() if k in wanted})
+            write_table(tmp / name, {k: v for k, v in table.items() if k in wanted})
         if utt2spk is not None:
             write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(utt2spk).items()})
     return DataDir(dst)
