@@ -100,8 +100,9 @@ def folds(
                                                          "or utt2fold unless --scheme makes the folds."),
     out: Optional[Path] = typer.Option(None, help="Output: OUT/fold<k>/{train,dev,test} (default DIR/folds)."),
     scheme: str = typer.Option("file", help="Where the folds come from: 'file' (DIR/spk2fold or DIR/utt2fold), "
-                                            "'loso' (leave one speaker out) or 'groups:N' (N speaker groups "
-                                            "of about equal size)."),
+                                            "'loso' (leave one speaker out), 'groups:N' (N speaker groups "
+                                            "of about equal size) or 'auto' (the file if there is one, else "
+                                            "loso up to 12 speakers, else groups:5)."),
     dev: str = typer.Option("next-fold", help="Dev set of fold k, from its training speakers: 'next-fold' (the "
                                               "speakers of fold k+1) or 'speakers:N' (N training speakers)."),
     seed: int = typer.Option(0, help="Seed of --dev speakers:N."),

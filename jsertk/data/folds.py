@@ -24,7 +24,9 @@ from jsertk.utils.atomic import atomic_dir
 from jsertk.utils.errors import InputError
 
 FOLDS_JSON = "folds.json"
-SCHEMES = ("file", "loso", "groups:N")  # where the folds come from
+SCHEMES = ("file", "auto", "loso", "groups:N")  # where the folds come from
+AUTO_LOSO_MAX_SPEAKERS = 12  # auto: leave one speaker out up to this many speakers, else AUTO_GROUPS groups
+AUTO_GROUPS = 5
 DEV_SCHEMES = ("next-fold", "speakers:N")
 
 
@@ -64,8 +66,15 @@ def _parse_count(option: str, value: str, what: str) -> int:
 
 
 def speaker_folds(src: DataDir, scheme: str = "file") -> dict[str, int]:
-    """Speaker -> fold: the dir's spk2fold (scheme `file`), or made here (`loso`, `groups:N`)."""
+    """Speaker -> fold: the dir's spk2fold (scheme `file`), or made here (`loso`, `groups:N`; `auto`:
+    spk2fold if there is one, else leave one speaker out for up to 12 speakers, else 5 groups)."""
     utt2spk = src.utt2spk()
+    if scheme == "auto":
+        if src.has("spk2fold"):
+            scheme = "file"
+        else:
+            n = len(set(utt2spk.values()))
+            scheme = "loso" if n <= AUTO_LOSO_MAX_SPEAKERS else f"groups:{AUTO_GROUPS}"
     if scheme == "loso":
         return leave_one_speaker_out(utt2spk)
     if scheme.startswith("groups:"):
@@ -114,7 +123,7 @@ def plan_folds(src: DataDir, scheme: str = "file", dev: str = "next-fold", seed:
     utt2spk = src.utt2spk()
     spk2utt = src.spk2utt()
     spk2gender = src.load_optional("spk2gender")
-    if scheme == "file" and src.has("utt2fold"):
+    if scheme in ("file", "auto") and src.has("utt2fold"):
         folds = [_official_fold(src, dev, seed, spk2gender)]
     else:
         spk2fold = speaker_folds(src, scheme)

@@ -110,3 +110,12 @@ def test_cli_prints_each_fold_and_fails_cleanly(tmp_path):
     assert "fold1: train 8 utts / 2 spk, dev 8 utts / 2 spk, test 8 utts / 2 spk" in res.output
     res = CliRunner().invoke(app, ["data", "folds", str(src.path), "--dev", "speakers:x"])
     assert res.exit_code != 0 and "speakers:N needs a positive number" in str(res.exception)
+
+
+def test_auto_scheme_uses_the_file_else_loso_for_few_speakers_else_five_groups(tmp_path):
+    few = corpus(tmp_path / "few", n_spk=6)
+    assert len(write_folds(few.path, tmp_path / "f1", scheme="auto")["folds"]) == 6
+    many = corpus(tmp_path / "many", n_spk=15, per_spk=2)
+    assert len(write_folds(many.path, tmp_path / "f2", scheme="auto")["folds"]) == 5
+    filed = corpus(tmp_path / "filed", spk2fold={f"s{s}": s // 2 + 1 for s in range(6)})
+    assert len(write_folds(filed.path, tmp_path / "f3", scheme="auto")["folds"]) == 3

@@ -74,7 +74,8 @@ def main() -> None:
     md = f"""## Corpus preparation and folds (`tools/bench/bench_prepare.py`)
 
 Machine: {machine()}; load average {load:.1f} at the end.
-Command: `tools/venv/bin/python tools/bench/bench_prepare.py --utts {args.utts} --repeat {args.repeat}`, run on {date.today()}.
+Command: `tools/venv/bin/python tools/bench/bench_prepare.py --utts {args.utts} --repeat {args.repeat}`, \
+run on {date.today()}.
 Manifest: {args.utts} rows (CSV: path, emotion, speaker, gender, text, arousal/valence/dominance, fold), 200 speakers
 in 10 folds; every audio file exists (checked) but is not read. Folds: 10 x train/dev/test data dirs, each
 checked speaker-disjoint.

@@ -41,6 +41,7 @@ unlab_set=                # unlabelled set for semi-supervised training (empty: 
 asr_train_set=            # transcribed set for ASR pretraining (empty: none)
 dev_set=                  # development set for model selection (required)
 test_sets=                # sets to decode and score, space separated (required)
+corpus_root=              # the corpus as distributed, for local/data.sh --corpus-root (empty: not passed)
 local_data_opts=          # options passed on to local/data.sh (see local/data.sh --help)
 dumpdir=dump              # features: <dumpdir>/fbank/<set> (feats.scp, utt2num_frames, cmvn.ark)
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--num-mel-bins 80 --skip-bad"
@@ -67,6 +68,7 @@ lm_weight=0.3             # stage 6: weight of the LM's log-probability (decode-
 decode_nj=                # decoding and pseudo-labelling jobs in stages 5-6 (empty: --nj); each holds a model (and a GPU with --ngpu > 0)
 decode_max_frames=20000   # padded input frames per decoding batch (decoders' --max-frames-per-batch); jobs split on its batch boundaries
 expdir=exp                # experiments: <expdir>/asr_<tag>, <expdir>/jser_<tag>
+asr_only=false            # true: an ASR recipe (egs/librispeech/asr1): stages 0-3 and stage 6's ASR decoding only
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -107,7 +109,7 @@ fi
 all_sets=$(uniq_words "${train_set} ${unlab_set} ${asr_train_set} ${dev_set} ${test_sets}")
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
-  settings="local/data.sh ${local_data_opts}"
+  settings="local/data.sh ${corpus_root:+--corpus-root ${corpus_root} }${local_data_opts}"
   todo=
   for set in ${all_sets}; do
     is_done "${datadir}/${set}/.done.stage0" "${settings}" || todo="${todo} ${set}"
@@ -119,7 +121,7 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
     SECONDS=0
     # eval, so that quoted values inside --local-data-opts stay one word:
     #   --local-data-opts '--size full --synth-opts "--num-dev 50 --num-test 50"'
-    eval "local/data.sh --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
+    eval "local/data.sh ${corpus_root:+--corpus-root \"\${corpus_root}\"} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     for set in ${all_sets}; do
       if [ ! -d "${datadir}/${set}" ]; then
         log "error: local/data.sh did not make ${datadir}/${set}"
@@ -210,7 +212,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     --set "cmvn=$(train_feats "${cmvn_set}")/cmvn.ark" ${asr_args}
 fi
 
-if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ "${asr_only}" = false ]; then
   # The emotion-labelled set first, then the ASR-only set: the config's data_roles follow this order.
   # shellcheck disable=SC2086  # jser_args is a list of words
   train_model 4 "${jser_exp}" "${jser_feats[@]}" \
@@ -233,7 +235,7 @@ decoded() { [ -f "$1/decode_$2/summary.json" ] && [ "$1/decode_$2/summary.json" 
 ua_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["UA"])' "$1"; }
 
 ssl_name=${ssl_tag:-$(basename "${ssl_config}" .yaml | sed 's/^train_//; s/^jser_//')}
-if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 ]; then
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 ] && [ "${asr_only}" = false ]; then
   if [ -z "${unlab_set}" ]; then
     log "error: stage 5 needs --unlab-set (or --ssl-rounds 0)"; exit 1
   fi
@@ -317,6 +319,11 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   for set in ${test_sets}; do
     log "stage 6: decoding ${set}"
     run_decode asr "${asr_exp}" "${set}" "${asr_decode_opts}" "${lm_opts}"  # WER: scores.json, result.txt
+    if [ "${asr_only}" = true ]; then
+      python3 -c 'import json, sys; print(f"results {sys.argv[2]}: ASR WER {100 * json.load(open(sys.argv[1]))[\"wer\"]:.2f}%", file=sys.stderr)' \
+        "${asr_exp}/decode_${set}/scores.json" "${set}"
+      continue
+    fi
     decode_ser "${final_jser_exp}" "${set}"
     python3 - "${asr_exp}/decode_${set}/scores.json" "${final_jser_exp}/decode_${set}/scores.json" \
       "${final_jser_exp}/decode_${set}/wer/scores.json" "${set}" <<'PY'
@@ -329,7 +336,7 @@ PY
   log "stage 6: done in ${SECONDS} s (scores: ${asr_exp}/decode_<set>/, ${final_jser_exp}/decode_<set>/)"
 fi
 
-if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${asr_only}" = false ]; then
   log "stage 7: packing ${final_jser_exp} -> ${final_jser_exp}/packed"
   jsertk pack "${final_jser_exp}" --out "${final_jser_exp}/packed" --fbank-config "$(train_feats "${train_set}")/fbank.yaml"
 fi

@@ -40,7 +40,7 @@ datadir=data              # Kaldi data dirs
 dumpdir=dump              # features: <dumpdir>/fbank/<corpus>, folds under it
 expdir=exp                # experiments: <expdir>/fold<k>/<ser exp>, results <expdir>/<ser exp>_folds
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz
-fold_scheme=file          # jsertk data folds --scheme: file (the corpus's spk2fold/utt2fold), loso, groups:N
+fold_scheme="file"        # jsertk data folds --scheme: file (the corpus's spk2fold/utt2fold), auto, loso, groups:N
 fold_dev=next-fold        # dev set of each fold, from its training speakers: next-fold or speakers:N
 fold_opts=                # more jsertk data folds options, e.g. --allow-shared-speakers (an official split)
 folds=                    # folds to run, e.g. "1 3" (empty: all)
@@ -102,10 +102,8 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
     log "stage 0: ${data} ready, skipped"
   else
     log "stage 0: data preparation -> ${data}"
-    if [ -z "${corpus_root}" ]; then
-      log "error: stage 0 needs --corpus-root (the corpus folder as distributed; see README.md)"; exit 1
-    fi
-    eval "local/data.sh --corpus-root \"\${corpus_root}\" --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
+    # local/data.sh says what it needs (--corpus-root, or --manifest in egs/manifest)
+    eval "local/data.sh ${corpus_root:+--corpus-root \"\${corpus_root}\"} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     [ -d "${data}" ] || { log "error: local/data.sh did not make ${data}"; exit 1; }
     jsertk data validate "${data}"
     mark_done "${data}/.done.stage0" "${settings}"

@@ -2,6 +2,7 @@
 # Functions shared by the stage scripts (jser.sh, jser_folds.sh), sourced after their options are
 # parsed: logging, .done markers, training and decoding through the launchers of cmd.sh. They read
 # the scripts' ngpu, train_cmd, decode_cmd, decode_nj and decode_max_frames.
+# shellcheck disable=SC2154  # those variables come from the sourcing script
 
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') $(basename "$0"): $*" >&2; }
 # uniq_words WORDS...: the words (set names), each once, in the order named, space separated.

@@ -8,6 +8,7 @@ set -euo pipefail
 help_message="Usage: local/data.sh --corpus-root DIR [--datadir data]"
 corpus_root=   # the URDU folder holding Angry/ Happy/ Neutral/ Sad/ (required)
 datadir=data   # writes <datadir>/urdu
+# shellcheck disable=SC2034  # every stage script passes --nj; unused here
 nj=1           # unused: preparation reads file names only
 
 . utils/parse_options.sh

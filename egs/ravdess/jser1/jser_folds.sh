@@ -1,0 +1,1 @@
+../../TEMPLATE/jser1/jser_folds.sh
