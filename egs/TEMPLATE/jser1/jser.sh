@@ -121,7 +121,8 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
     SECONDS=0
     # eval, so that quoted values inside --local-data-opts stay one word:
     #   --local-data-opts '--size full --synth-opts "--num-dev 50 --num-test 50"'
-    eval "local/data.sh ${corpus_root:+--corpus-root \"\${corpus_root}\"} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
+    root_opt=; [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
+    eval "local/data.sh ${root_opt} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     for set in ${all_sets}; do
       if [ ! -d "${datadir}/${set}" ]; then
         log "error: local/data.sh did not make ${datadir}/${set}"

@@ -103,7 +103,8 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   else
     log "stage 0: data preparation -> ${data}"
     # local/data.sh says what it needs (--corpus-root, or --manifest in egs/manifest)
-    eval "local/data.sh ${corpus_root:+--corpus-root \"\${corpus_root}\"} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
+    root_opt=; [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
+    eval "local/data.sh ${root_opt} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     [ -d "${data}" ] || { log "error: local/data.sh did not make ${data}"; exit 1; }
     jsertk data validate "${data}"
     mark_done "${data}/.done.stage0" "${settings}"

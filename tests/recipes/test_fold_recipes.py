@@ -1,0 +1,123 @@
+"""The cross-validated emotion recipes end to end with tiny models: on fixture trees in the layouts
+of RAVDESS, CREMA-D, IEMOCAP (joint model), MELD and a manifest, and on the real EmoDB and URDU
+under ../shared/corpora (skipped when absent). Each runs data preparation, features, folds,
+training, decoding and scoring for some folds, then aggregates them; a rerun skips what is done."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from corpora_fixtures import cremad_tree, iemocap_tree, meld_tree, ravdess_tree
+from helpers import SHARED, write_tone
+
+from jsertk.data.datadir import DataDir
+
+pytestmark = pytest.mark.slow  # trains models
+
+EGS = Path(__file__).resolve().parents[2] / "egs"
+TINY = ("--set train.max_epochs=1 --set encoder_conf.output_size=32 --set encoder_conf.num_blocks=1 "
+        "--set encoder_conf.linear_units=64 --set encoder_conf.attention_heads=2 --set heads.hidden=16")
+TINY_ASR = ("--set encoder_conf.num_blocks=1 --set encoder_conf.output_size=32 --set encoder_conf.linear_units=64 "
+            "--set encoder_conf.attention_heads=2 --set decoder_conf.num_blocks=1 --set decoder_conf.linear_units=64 "
+            "--set decoder_conf.attention_heads=2 --set train.max_epochs=1")
+TINY_JOINT = TINY + " --set lexical.dim=16 --set fusion.dim=16"
+
+
+def run_recipe(recipe: str, root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    cmd = ["./run.sh", "--nj", "2", "--datadir", str(root / "data"), "--dumpdir", str(root / "dump"),
+           "--expdir", str(root / "exp"), *args]
+    env = {**os.environ, "cmd_backend": "local", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(cmd, cwd=EGS / recipe / "jser1", env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def check_results(root: Path, corpus: str, folds: list[str], name: str = "ser"):
+    fold_root = root / "dump" / "fbank" / corpus / "folds"
+    for k in folds:
+        spk = {p: set(DataDir(fold_root / k / p).spk2utt()) for p in ("train", "dev", "test")}
+        assert not (spk["test"] & (spk["train"] | spk["dev"])) and not spk["train"] & spk["dev"]
+    every = len(folds) == len(json.loads((fold_root / "folds.json").read_text())["folds"])
+    results = root / "exp" / (f"{name}_folds" if every else f"{name}_folds_" + "_".join(k[4:] for k in folds))
+    r = json.loads((results / "results.json").read_text())
+    assert [f["name"] for f in r["folds"]] == folds
+    assert 0 <= r["pooled"]["ci95"]["UA"][0] <= r["pooled"]["UA"] <= r["pooled"]["ci95"]["UA"][1] <= 1
+    assert (results / "RESULTS.md").is_file() and (results / "pooled" / "confusion.png").is_file()
+    return r
+
+
+FIXTURES = {
+    "ravdess": (lambda p: ravdess_tree(p, actors=tuple(range(1, 13)), sr=48000), ["fold1", "fold2"], "ser", ()),
+    "cremad": (lambda p: cremad_tree(p), ["fold1", "fold2"], "ser", ()),
+    "iemocap": (lambda p: iemocap_tree(p), ["fold1", "fold2"], "ser_joint",
+                ("--token-type", "char", "--asr-args", TINY_ASR)),
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(FIXTURES))
+def test_recipe_on_its_fixture_tree(recipe, tmp_path):
+    build, folds, name, extra = FIXTURES[recipe]
+    tree = build(tmp_path / "corpus")
+    ser_args = TINY_JOINT if name == "ser_joint" else TINY
+    args = ["--corpus-root", str(tree), "--folds", " ".join(k[4:] for k in folds), "--ser-args", ser_args, *extra]
+    first = run_recipe(recipe, tmp_path, *args)
+    assert first.returncode == 0, first.stderr[-4000:]
+    check_results(tmp_path, recipe, folds, name)
+    again = run_recipe(recipe, tmp_path, *args, "--stop-stage", "5")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "training" not in again.stderr and "skipped" in again.stderr
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed: MELD's audio is read from mp4")
+def test_meld_recipe_on_its_fixture_tree(tmp_path):
+    tree = meld_tree(tmp_path / "MELD.Raw")
+    res = run_recipe("meld", tmp_path, "--corpus-root", str(tree), "--token-type", "char", "--asr-args", TINY_ASR,
+                     "--ser-args", TINY_JOINT + " --set heads.dimensional=0")
+    assert res.returncode == 0, res.stderr[-4000:]
+
+
+def test_manifest_recipe_brings_a_corpus_of_its_own(tmp_path):
+    rows = ["file,label,who"]
+    for s in range(4):
+        for i, emo in enumerate(("happy", "sad", "happy", "sad")):
+            rel = f"wavs/s{s}_{i}.wav"
+            write_tone(tmp_path / "corpus" / rel, 0.5, sr=22050, freq=180 + 60 * i)  # not 16 kHz: resampled
+            rows.append(f"{rel},{emo},spk{s}")
+    (tmp_path / "corpus" / "meta.csv").write_text("\n".join(rows) + "\n")
+    res = run_recipe("manifest", tmp_path, "--manifest", str(tmp_path / "corpus" / "meta.csv"),
+                     "--manifest-opts", "--column path=file --column emotion=label --column speaker=who",
+                     "--corpus", "mine", "--ser-args", TINY)
+    assert res.returncode == 0, res.stderr[-4000:]
+    r = check_results(tmp_path, "mine", [f"fold{k}" for k in range(1, 5)])  # auto: leave one speaker out
+    assert r["pooled"]["utterances"] == 16
+
+
+EMODB, URDU = SHARED / "corpora" / "emodb", SHARED / "corpora" / "urdu"
+
+
+@pytest.mark.skipif(not (EMODB / "wav").is_dir(), reason=f"the real EmoDB is not at {EMODB}")
+def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path):
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1",
+                     "--ser-args", "--set train.max_epochs=2")
+    assert res.returncode == 0, res.stderr[-4000:]
+    r = check_results(tmp_path, "emodb", ["fold1"])
+    assert r["folds"][0]["utterances"] == 49 and r["classes"] == ["anger", "boredom", "disgust", "fear", "happiness",
+                                                                  "neutral", "sadness"]
+
+
+@pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")
+def test_urdu_recipe_on_the_real_corpus_one_fold(tmp_path):
+    res = run_recipe("urdu", tmp_path, "--corpus-root", str(URDU), "--folds", "2", "--ser-args", TINY)
+    assert res.returncode == 0, res.stderr[-4000:]
+    r = check_results(tmp_path, "urdu", ["fold2"])
+    assert r["folds"][0]["utterances"] == 80
+
+
+def test_a_wrong_corpus_root_fails_in_stage_0_naming_the_layout(tmp_path):
+    (tmp_path / "empty").mkdir()
+    res = run_recipe("ravdess", tmp_path, "--corpus-root", str(tmp_path / "empty"), "--stop-stage", "0")
+    assert res.returncode != 0 and "Actor_01 ... Actor_24" in res.stderr
+    res = run_recipe("emodb", tmp_path, "--stop-stage", "0")
+    assert res.returncode != 0 and "--corpus-root" in res.stderr
