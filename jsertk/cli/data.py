@@ -120,3 +120,19 @@ def folds(
                           for p in ("train", "dev", "test"))
         shared = counts["test_speakers_in_train"]
         typer.echo(f"{out / name}: {parts}" + (f" ({shared} test speakers also in train)" if shared else ""))
+
+
+@app.command("map-classes")
+def map_classes(
+    src: Path = typer.Argument(..., help="Data (or feature) dir with utt2emo."),
+    dst: Path = typer.Argument(..., help="The copy to write, its utt2emo mapped."),
+    class_map: Path = typer.Option(..., help="YAML mapping 'label: class' (null, or left out: the label's utterances "
+                                             "are left out), e.g. egs/TEMPLATE/jser1/conf/shared_classes.yaml."),
+    keep_unmapped: bool = typer.Option(False, help="Keep utterances whose label maps to nothing, without a label."),
+) -> None:
+    """Copy SRC to DST with its emotion labels mapped through a class map: one class set across
+    corpora (cross-corpus tests), or merged or dropped classes."""
+    from jsertk.data.classes import map_classes as run
+
+    counts = run(src, dst, class_map, keep_unmapped)
+    typer.echo(f"{dst}: " + ", ".join(f"{c} {n}" for c, n in counts.items()))

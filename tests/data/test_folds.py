@@ -119,3 +119,20 @@ def test_auto_scheme_uses_the_file_else_loso_for_few_speakers_else_five_groups(t
     assert len(write_folds(many.path, tmp_path / "f2", scheme="auto")["folds"]) == 5
     filed = corpus(tmp_path / "filed", spk2fold={f"s{s}": s // 2 + 1 for s in range(6)})
     assert len(write_folds(filed.path, tmp_path / "f3", scheme="auto")["folds"]) == 3
+
+
+def test_map_classes_maps_drops_and_keeps(tmp_path):
+    from jsertk.data.classes import map_classes
+
+    src = corpus(tmp_path / "c", n_spk=2)  # ang/neu alternating
+    (tmp_path / "map.yaml").write_text("ang: angry\nneu: null\n")
+    counts = map_classes(src.path, tmp_path / "m", tmp_path / "map.yaml")
+    assert counts == {"<dropped>": 4, "angry": 4}
+    out = DataDir(tmp_path / "m")
+    assert set(out.load("utt2emo").values()) == {"angry"} and len(out.utt2spk()) == 4
+    assert validate(out.path, check_audio=False) == []
+    map_classes(src.path, tmp_path / "k", tmp_path / "map.yaml", keep_unmapped=True)
+    assert len(DataDir(tmp_path / "k").utt2spk()) == 8 and len(DataDir(tmp_path / "k").load("utt2emo")) == 4
+    (tmp_path / "none.yaml").write_text("xyz: angry\n")
+    with pytest.raises(InputError, match="no label is in the class map"):
+        map_classes(src.path, tmp_path / "n", tmp_path / "none.yaml")

@@ -121,3 +121,24 @@ def test_a_wrong_corpus_root_fails_in_stage_0_naming_the_layout(tmp_path):
     assert res.returncode != 0 and "Actor_01 ... Actor_24" in res.stderr
     res = run_recipe("emodb", tmp_path, "--stop-stage", "0")
     assert res.returncode != 0 and "--corpus-root" in res.stderr
+
+
+def test_cross_corpus_stage_trains_on_one_corpus_and_tests_on_another(tmp_path):
+    cremad = run_recipe("cremad", tmp_path / "b", "--corpus-root", str(cremad_tree(tmp_path / "cremad")),
+                        "--stop-stage", "1")
+    assert cremad.returncode == 0, cremad.stderr[-3000:]
+    target = tmp_path / "b" / "dump" / "fbank" / "cremad"
+    res = run_recipe("ravdess", tmp_path / "a", "--corpus-root",
+                     str(ravdess_tree(tmp_path / "ravdess", actors=tuple(range(1, 13)))),
+                     "--stage", "0", "--stop-stage", "2")
+    assert res.returncode == 0, res.stderr[-3000:]
+    res = run_recipe("ravdess", tmp_path / "a", "--stage", "7", "--cross-test-sets", str(target),
+                     "--ser-args", TINY)
+    assert res.returncode == 0, res.stderr[-4000:]
+    results = tmp_path / "a" / "exp" / "cross_ser" / "results_cremad"
+    r = json.loads((results / "results.json").read_text())
+    # shared classes: CREMA-D's angry, happy, neutral and sad (disgust and fear left out)
+    assert r["classes"] == ["angry", "happy", "neutral", "sad"] and r["pooled"]["utterances"] == 40
+    trained = set(DataDir(tmp_path / "a" / "dump" / "fbank" / "ravdess_shared" / "cross" / "train").load(
+        "utt2emo").values())
+    assert trained == {"angry", "happy", "neutral", "sad"}  # RAVDESS's calm left out

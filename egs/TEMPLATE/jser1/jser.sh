@@ -121,7 +121,9 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
     SECONDS=0
     # eval, so that quoted values inside --local-data-opts stay one word:
     #   --local-data-opts '--size full --synth-opts "--num-dev 50 --num-test 50"'
-    root_opt=; [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
+    root_opt=
+    # shellcheck disable=SC2016  # expanded by the eval below
+    [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
     eval "local/data.sh ${root_opt} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     for set in ${all_sets}; do
       if [ ! -d "${datadir}/${set}" ]; then

@@ -24,6 +24,10 @@ Stages:
   5  per fold: decoding and scoring of fold<k>/test (and dev) in --decode-nj jobs (steps/decode.sh)
   6  jsertk score-folds over the folds run: per-fold UA/WA/macro-F1, mean +- std, pooled with 95%
      bootstrap intervals, confusion -> <expdir>/<ser exp>_folds/{RESULTS.md,results.json,pooled/}
+  7  (with --cross-test-sets) cross-corpus: this corpus's labels mapped to the shared classes
+     (--cross-class-map), one model trained on every speaker but fold 1's dev speakers (its dev set),
+     tested on each other corpus's features mapped alike and scored as in stage 6 ->
+     <expdir>/cross_<ser exp>/results_<test corpus>/RESULTS.md
 Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
 --model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
 choice for corpora whose sentences are fixed (EmoDB, RAVDESS, CREMA-D: the words carry no emotion)
@@ -57,6 +61,9 @@ decode_nj=                # decoding jobs per set in stage 5 (empty: --nj)
 decode_max_frames=20000   # padded input frames per decoding batch
 bootstrap_unit=utterance  # stage 6: what the 95% intervals resample (utterance or speaker)
 results_title=            # stage 6: heading of RESULTS.md (empty: corpus and experiment)
+cross_test_sets=          # stage 7: feature dirs of other corpora to test on, space separated (their recipes'
+                          # dump/fbank/<corpus>, made by their stages 0-1), e.g. ../../urdu/jser1/dump/fbank/urdu
+cross_class_map=conf/shared_classes.yaml  # stage 7: every corpus's labels -> the shared classes
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser_folds.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -103,7 +110,9 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   else
     log "stage 0: data preparation -> ${data}"
     # local/data.sh says what it needs (--corpus-root, or --manifest in egs/manifest)
-    root_opt=; [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
+    root_opt=
+    # shellcheck disable=SC2016  # expanded by the eval below
+    [ -z "${corpus_root}" ] || root_opt='--corpus-root "${corpus_root}"'
     eval "local/data.sh ${root_opt} --nj \"\${nj}\" --datadir \"\${datadir}\" ${local_data_opts}"
     [ -d "${data}" ] || { log "error: local/data.sh did not make ${data}"; exit 1; }
     jsertk data validate "${data}"
@@ -206,6 +215,43 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   log "stage 6: scoring ${#decs[@]} folds -> ${results}/RESULTS.md"
   jsertk score-folds "${decs[@]}" --out "${results}" --bootstrap-unit "${bootstrap_unit}" \
     --title "${results_title:-${corpus}: ${ser_name}, ${#decs[@]} speaker-independent folds}"
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}" ]; then
+  if [ "${model}" = joint ] && [ -z "${asr_exp}" ]; then
+    log "error: stage 7 with --model joint needs --asr-exp (one ASR model for the whole corpus)"; exit 1
+  fi
+  [ -f "${cross_class_map}" ] || { log "error: --cross-class-map ${cross_class_map} not found"; exit 1; }
+  SECONDS=0
+  shared=${dumpdir}/fbank/${corpus}_shared
+  cross=${shared}/cross
+  log "stage 7: ${feats} -> ${shared} (classes of ${cross_class_map})"
+  jsertk data map-classes "${feats}" "${shared}" --class-map "${cross_class_map}"
+  # shellcheck disable=SC2086  # fold_opts is a list of words
+  jsertk data folds "${shared}" --out "${shared}/folds" --scheme "${fold_scheme}" --dev "${fold_dev}" ${fold_opts} > /dev/null
+  # every speaker trains but fold 1's dev speakers, who select the model
+  jsertk data combine "${cross}/train" "${shared}/folds/fold1/train" "${shared}/folds/fold1/test"
+  jsertk data combine "${cross}/dev" "${shared}/folds/fold1/dev"
+  [ -f "${cross}/train/cmvn.ark" ] || jsertk compute-cmvn "${cross}/train" --no-progress
+  cross_exp=${expdir}/cross_${ser_name}
+  init=(--set "cmvn=${cross}/train/cmvn.ark")
+  [ "${model}" = joint ] && init=(--init "${asr_exp}")
+  # shellcheck disable=SC2086  # ser_args is a list of words
+  train_inputs="$(md5sum < "${cross}/train/utt2emo" | cut -c1-12)" train_model 7 "${cross_exp}" "${cross}/train" \
+    --valid "${cross}/dev" --config "${ser_config}" "${init[@]}" ${ser_args}
+  for test_feats in ${cross_test_sets}; do
+    name=$(basename "${test_feats}")
+    [ -f "${test_feats}/feats.scp" ] || { log "error: ${test_feats}: no feats.scp (run that corpus's recipe's stages 0-1)"; exit 1; }
+    if ! cmp -s "${test_feats}/fbank.yaml" "${feats}/fbank.yaml"; then
+      log "error: ${test_feats}/fbank.yaml differs from ${feats}/fbank.yaml: the features must be made alike"; exit 1
+    fi
+    mapped=${dumpdir}/fbank/cross_${name}
+    jsertk data map-classes "${test_feats}" "${mapped}" --class-map "${cross_class_map}"
+    decode_feats jser "${cross_exp}" "${mapped}" "${mapped}" "${cross_exp}/decode_${name}"
+    jsertk score-folds "${cross_exp}/decode_${name}" --out "${cross_exp}/results_${name}" --names "${name}" \
+      --bootstrap-unit "${bootstrap_unit}" --title "cross-corpus: ${corpus} -> ${name} (${ser_name}, shared classes)"
+  done
+  log "stage 7: done in ${SECONDS} s (results: ${cross_exp}/results_<corpus>/RESULTS.md)"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"

@@ -1,40 +1,15 @@
-"""What the corpus preparers share: class maps, the list of what was skipped, layout checks and
-the reading of label tables.
+"""What the corpus preparers share: the list of what was skipped, layout checks, text decoding.
 
-A class map (`--class-map FILE`, YAML `corpus label: class`) names the class each of the corpus's
-own labels becomes; a label mapped to null, or left out of the map, drops its utterances (or, with
-`keep_unmapped`, keeps them without an emotion label: unlabelled speech). Each preparer has a
-default map from the corpus's codes to readable names.
+Class maps (`--class-map FILE`, jsertk.data.classes) name the class each of the corpus's own
+labels becomes; each preparer has a default map from the corpus's codes to readable names.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from jsertk.utils.errors import InputError
-
-
-def load_class_map(path: str | os.PathLike | None, default: dict[str, str | None]) -> dict[str, str | None]:
-    """The class map of `path` (YAML mapping of labels to classes or null), else `default`."""
-    if path is None:
-        return dict(default)
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise InputError(f"{path}: not a readable YAML class map ({e})") from None
-    if not isinstance(data, dict) or not data:
-        raise InputError(f"{path}: a class map is a YAML mapping 'corpus label: class' (null drops the label)")
-    out = {}
-    for key, value in data.items():
-        if value is not None and (not isinstance(value, str) or not value or len(value.split()) != 1):
-            raise InputError(f"{path}: label '{key}': class must be one word or null, got {value!r}")
-        out[str(key)] = value
-    return out
 
 
 @dataclass

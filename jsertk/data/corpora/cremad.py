@@ -18,7 +18,8 @@ import io
 import re
 from pathlib import Path
 
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, expect_dirs, load_class_map
+from jsertk.data.classes import load_class_map
+from jsertk.data.corpora.common import Prepared, Skips, decode_text, expect_dirs
 from jsertk.data.datadir import write_data_dir
 from jsertk.data.folds import speaker_groups
 from jsertk.utils.errors import InputError

@@ -26,7 +26,8 @@ import os
 import re
 from pathlib import Path
 
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, load_class_map
+from jsertk.data.classes import load_class_map
+from jsertk.data.corpora.common import Prepared, Skips, decode_text
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 

@@ -23,7 +23,8 @@ import re
 import shlex
 from pathlib import Path
 
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, load_class_map, require_tool
+from jsertk.data.classes import load_class_map
+from jsertk.data.corpora.common import Prepared, Skips, decode_text, require_tool
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jsertk.data.corpora.common import Prepared, Skips, expect_dirs, load_class_map
+from jsertk.data.classes import load_class_map
+from jsertk.data.corpora.common import Prepared, Skips, expect_dirs
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 
