@@ -167,9 +167,9 @@ def format_results(r: dict) -> str:
     lines.append(f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances"
                  + (f" of {spk} test speakers" if spk else "") + f"; classes: {', '.join(r['classes'])} "
                  f"(chance UA {_pct(1 / len(r['classes']))}).")
-    lines += ["", "| fold | utterances | UA % | WA % | macro-F1 % |", "|---|---:|---:|---:|---:|"]
+    lines += ["", "| fold | utterances | UA % | WA % | macro-F1 % | weighted F1 % |", "|---|---:|---:|---:|---:|---:|"]
     for f in r["folds"]:
-        lines.append(f"| {f['name']} | {f['utterances']} | {_pct(f['UA'])} | {_pct(f['WA'])} | {_pct(f['macro_F1'])} |")
+        lines.append(f"| {f['name']} | {f['utterances']} | " + " | ".join(_pct(f[m]) for m in METRICS) + " |")
     lines.append("| **mean ± std over folds** | | " + " | ".join(
         f"**{_pct(r['mean'][m])} ± {_pct(r['std'][m])}**" for m in METRICS) + " |")
     p = r["pooled"]

@@ -1,7 +1,7 @@
 """Confidence intervals and paired tests for emotion classification scores.
 
-- `bootstrap_ci`: percentile 95% intervals of UA, WA and macro-F1 by resampling the test
-  utterances (or whole speakers, `groups`) with replacement.
+- `bootstrap_ci`: percentile 95% intervals of UA, WA, macro-F1 and weighted F1 (MELD's usual
+  score) by resampling the test utterances (or whole speakers, `groups`) with replacement.
 - `paired_bootstrap`: two systems on the same utterances; resamples utterances (or speakers) and
   reports the mean difference of a score, its 95% interval and a two-sided p-value (the share
   of resamples on the other side of zero, doubled).
@@ -17,11 +17,11 @@ from typing import Sequence
 
 import numpy as np
 
-METRICS = ("UA", "WA", "macro_F1")
+METRICS = ("UA", "WA", "macro_F1", "weighted_F1")
 
 
 def scores_from_indices(ref: np.ndarray, hyp: np.ndarray, k: int) -> dict[str, float]:
-    """UA, WA and macro-F1 of integer labels (hyp == k: no hypothesis, counted wrong)."""
+    """UA, WA, macro-F1 and weighted F1 of integer labels (hyp == k: no hypothesis, counted wrong)."""
     confusion = np.bincount(ref * (k + 1) + hyp, minlength=k * (k + 1)).reshape(k, k + 1)
     support = confusion.sum(axis=1)  # the last column (no hypothesis) counts in the support
     correct = np.diagonal(confusion[:, :k])
@@ -33,7 +33,8 @@ def scores_from_indices(ref: np.ndarray, hyp: np.ndarray, k: int) -> dict[str, f
                    where=(precision + recall) > 0)
     n_present = present.sum()
     return {"UA": float((recall * present).sum() / n_present), "WA": float(correct.sum() / len(ref)),
-            "macro_F1": float((f1 * present).sum() / n_present)}
+            "macro_F1": float((f1 * present).sum() / n_present),
+            "weighted_F1": float((f1 * support).sum() / len(ref))}
 
 
 def _resample_indices(n: int, groups: Sequence[int] | None, rng: np.random.Generator, num: int):

@@ -16,7 +16,7 @@ def test_index_scores_match_the_classification_scores():
     full = classification_scores({f"u{i}": names[r] for i, r in enumerate(ref)},
                                  {f"u{i}": names[h] for i, h in enumerate(hyp) if h < 4}, names)
     fast = scores_from_indices(ref, hyp, 4)
-    for m in ("UA", "WA", "macro_F1"):
+    for m in ("UA", "WA", "macro_F1", "weighted_F1"):
         assert math.isclose(fast[m], full[m], rel_tol=1e-12)
 
 
