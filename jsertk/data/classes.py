@@ -14,6 +14,8 @@ import yaml
 from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.utils.errors import InputError
 
+NULLS = ("", "~", "null", "Null", "NULL")  # YAML's spellings of null
+
 
 def load_class_map(path: str | os.PathLike | None, default: dict[str, str | None]) -> dict[str, str | None]:
     """The class map of `path` (YAML mapping of labels to classes or null), else `default`."""
@@ -21,16 +23,20 @@ def load_class_map(path: str | os.PathLike | None, default: dict[str, str | None
         return dict(default)
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # every scalar as written: a label 01 stays '01' (not 1), yes stays 'yes' (not True)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     except (OSError, yaml.YAMLError) as e:
         raise InputError(f"{path}: not a readable YAML class map ({e})") from None
     if not isinstance(data, dict) or not data:
         raise InputError(f"{path}: a class map is a YAML mapping 'corpus label: class' (null drops the label)")
-    out = {}
+    out: dict[str, str | None] = {}
     for key, value in data.items():
-        if value is not None and (not isinstance(value, str) or not value or len(value.split()) != 1):
+        if not isinstance(value, str):
             raise InputError(f"{path}: label '{key}': class must be one word or null, got {value!r}")
-        out[str(key)] = value
+        value = None if value in NULLS else value
+        if value is not None and len(value.split()) != 1:
+            raise InputError(f"{path}: label '{key}': class must be one word or null, got {value!r}")
+        out[key] = value
     return out
 
 

@@ -214,7 +214,14 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
         differ = [u for u in ref_b if u in labels and labels[u] != ref_b[u]]
         if differ:
             raise InputError(f"{a} and {b} have different references for '{differ[0]}'")
-    utts_a, utts_b = {u for u in hyp_a if u in labels}, {u for u in hyp_b if u in labels}
+    if ref is None:  # score-folds dirs: their test utterances, an undecoded one counted wrong as there
+        utts_a = utts_b = set(labels)
+        if ref_b is not None and set(ref_b) != set(labels):
+            only = sorted(set(ref_b) ^ set(labels))
+            raise InputError(f"the systems are not scored on the same utterances: {len(only)} differ, e.g. "
+                             f"'{only[0]}' only in {a if only[0] in labels else b}")
+    else:
+        utts_a, utts_b = {u for u in hyp_a if u in labels}, {u for u in hyp_b if u in labels}
     if utts_a != utts_b:
         only = sorted(utts_a ^ utts_b)
         where = a if only[0] in utts_a else b
@@ -227,8 +234,8 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
     index = {c: j for j, c in enumerate(classes)}
     k = len(classes)
     r = np.array([index[labels[u]] for u in utts])
-    ha = np.array([index.get(hyp_a[u], k) for u in utts])
-    hb = np.array([index.get(hyp_b[u], k) for u in utts])
+    ha = np.array([index.get(hyp_a.get(u), k) for u in utts])  # no hypothesis: wrong
+    hb = np.array([index.get(hyp_b.get(u), k) for u in utts])
     groups = None
     if unit == "speaker":
         if any(u not in utt2spk for u in utts):

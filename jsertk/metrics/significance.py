@@ -3,8 +3,8 @@
 - `bootstrap_ci`: percentile 95% intervals of UA, WA, macro-F1 and weighted F1 (MELD's usual
   score) by resampling the test utterances (or whole speakers, `groups`) with replacement.
 - `paired_bootstrap`: two systems on the same utterances; resamples utterances (or speakers) and
-  reports the mean difference of a score, its 95% interval and a two-sided p-value (the share
-  of resamples on the other side of zero, doubled).
+  reports the difference of a score, its 95% interval and a two-sided p-value: twice the share
+  of resamples on the other side of zero, as (count + 1) / (resamples + 1), so never 0.
 - `mcnemar`: the exact McNemar test on the utterances one system gets right and the other wrong
   (binomial, two-sided) — a test of accuracy (WA), not of UA.
 Classes are integer indices 0..K-1; the scores match `jsertk.metrics.ser.classification_scores`
@@ -80,7 +80,9 @@ def paired_bootstrap(ref: Sequence[int], hyp_a: Sequence[int], hyp_b: Sequence[i
         d = np.asarray(diffs[m])
         diff = float(full_a[m] - full_b[m])
         # two-sided: how often a resample falls on the other side of zero from the observed difference
-        other_side = np.mean(d <= 0) if diff > 0 else np.mean(d >= 0) if diff < 0 else 1.0
+        # (count + 1) / (resamples + 1): never 0 from a finite number of resamples
+        crossed = np.sum(d <= 0) if diff > 0 else np.sum(d >= 0) if diff < 0 else len(d)
+        other_side = (crossed + 1) / (len(d) + 1)
         out[m] = {"a": float(full_a[m]), "b": float(full_b[m]), "diff": diff,
                   "ci": (float(np.percentile(d, 2.5)), float(np.percentile(d, 97.5))),
                   "p": float(min(1.0, 2 * other_side))}

@@ -136,3 +136,14 @@ def test_map_classes_maps_drops_and_keeps(tmp_path):
     (tmp_path / "none.yaml").write_text("xyz: angry\n")
     with pytest.raises(InputError, match="no label is in the class map"):
         map_classes(src.path, tmp_path / "n", tmp_path / "none.yaml")
+
+
+def test_class_map_keys_are_read_as_written(tmp_path):
+    from jsertk.data.classes import load_class_map
+
+    (tmp_path / "m.yaml").write_text("01: neutral\n08: surprised\nyes: happy\n02: null\n03: ~\n")
+    assert load_class_map(tmp_path / "m.yaml", {}) == {"01": "neutral", "08": "surprised", "yes": "happy",
+                                                       "02": None, "03": None}
+    (tmp_path / "bad.yaml").write_text("01: [a, b]\n")
+    with pytest.raises(InputError, match="label '01': class must be one word or null"):
+        load_class_map(tmp_path / "bad.yaml", {})

@@ -95,3 +95,16 @@ def test_cli_score_folds_with_one_corpus_ref_and_speaker_bootstrap(folds):
     assert res.exit_code == 0, res.output
     assert "mean ± std over folds" in res.output
     assert json.loads((root / "r" / "results.json").read_text())["bootstrap"]["unit"] == "speaker"
+
+
+def test_an_undecoded_utterance_counts_wrong_in_the_comparison_as_in_score_folds(folds):
+    root, decs, ref, hyp = folds
+    a = score_folds(decs, root / "a", num_bootstrap=10)
+    lines = (decs[2] / "hyp.emo").read_text().splitlines(keepends=True)
+    (decs[2] / "hyp.emo").write_text("".join(lines[1:]))  # spk3_00, right before, now not decoded in B
+    b = score_folds(decs, root / "b", num_bootstrap=10)
+    c = compare_systems(root / "a", root / "b", num_bootstrap=100)
+    assert c["utterances"] == 60
+    assert c["paired_bootstrap"]["WA"]["a"] == pytest.approx(a["pooled"]["WA"])
+    assert c["paired_bootstrap"]["WA"]["b"] == pytest.approx(b["pooled"]["WA"])
+    assert c["mcnemar"] == {"a_only": 1, "b_only": 0, "p": 1.0}

@@ -154,6 +154,9 @@ for k in ${run_folds}; do
   fi
 done
 fold_feats() { echo "${fold_root}/fold$1/$2"; }
+# fold_inputs K: a digest of fold K's training and dev utterances and labels, recorded in the
+# markers of stages 3-4: folds remade otherwise (another --fold-scheme) retrain the models
+fold_inputs() { cat "$(fold_feats "$1" train)/utt2spk" "$(fold_feats "$1" train)/utt2emo" "$(fold_feats "$1" dev)/utt2spk" | md5sum | cut -c1-12; }
 ser_exp() { echo "${expdir}/fold$1/${ser_name}"; }
 asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
 token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
@@ -168,7 +171,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ "${model}" = joint ] &
       mark_done "${tok}/.done.stage3" "${settings}"
     fi
     # shellcheck disable=SC2086  # asr_args is a list of words
-    train_model 3 "$(asr_fold_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+    train_inputs=$(fold_inputs "${k}") train_model 3 "$(asr_fold_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
       --config "${asr_config}" --set "tokenizer=${tok}" --set "cmvn=$(fold_feats "${k}" train)/cmvn.ark" ${asr_args}
   done
 fi
@@ -182,7 +185,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       init=(--set "cmvn=$(fold_feats "${k}" train)/cmvn.ark")
     fi
     # shellcheck disable=SC2086  # ser_args is a list of words
-    train_model 4 "$(ser_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+    train_inputs=$(fold_inputs "${k}") train_model 4 "$(ser_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
       --config "${ser_config}" "${init[@]}" ${ser_args}
   done
 fi
@@ -193,7 +196,9 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     exp=$(ser_exp "${k}")
     for part in dev test; do
       out=${exp}/decode_${part}
-      if [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ]; then continue; fi
+      # done: decoded after the model was written and after the fold's data were (re)made
+      if [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
+        && [ "${out}/summary.json" -nt "$(fold_feats "${k}" "${part}")/utt2spk" ]; then continue; fi
       log "stage 5: fold ${k}: decoding ${part} with ${exp}"
       decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}"
     done

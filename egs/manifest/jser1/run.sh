@@ -34,6 +34,9 @@ ser_config=conf/train_ser.yaml
 manifest_abs=
 [ -z "${manifest}" ] || manifest_abs=$(realpath -m "${manifest}")  # before the cd: relative to where run.sh is called
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# each value quoted for the eval of jser_folds.sh's stage 0 (local/data.sh then evals --manifest-opts
+# itself, so quotes inside it group words as on a command line)
+printf -v data_opts -- '--manifest %q --corpus %q --manifest-opts %q' "${manifest_abs}" "${corpus}" "${manifest_opts}"
 
 ./jser_folds.sh \
     --corpus "${corpus}" \
@@ -41,5 +44,5 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
     --ser-config "${ser_config}" \
     --fold-scheme "${fold_scheme}" \
     --fbank-opts "${fbank_opts}" \
-    --local-data-opts "--manifest '${manifest_abs}' --corpus '${corpus}' --manifest-opts \"${manifest_opts}\"" \
+    --local-data-opts "${data_opts}" \
     "${args[@]}"
