@@ -10,16 +10,25 @@ app = typer.Typer(help="Corpus preparation: read a corpus as distributed, write 
                        "and speaker-independent folds (spk2fold).", no_args_is_help=True)
 
 
+CLASS_MAP = typer.Option(None, help="YAML class map 'corpus label: class' (null, or left out: the label's "
+                                    "utterances are dropped) [default: the corpus's labels, readable].")
+KEEP_UNMAPPED = typer.Option(False, help="Keep utterances whose label the class map drops, without an emotion "
+                                         "label (unlabelled speech).")
+SKIP_MISSING = typer.Option(False, help="Leave out utterances whose audio is absent or empty, and list them "
+                                        "(default: stop at the first).")
+
+
 @app.command()
 def emodb(
     corpus_root: Path = typer.Option(..., help="The EmoDB folder (holding wav/SSTTTEV.wav)."),
     out: Path = typer.Option(Path("data/emodb"), help="Data dir to write (replaced only once complete)."),
+    class_map: Optional[Path] = CLASS_MAP, keep_unmapped: bool = KEEP_UNMAPPED,
 ) -> None:
     """EmoDB: 535 utterances of 10 speakers, 7 emotions, the 10 German sentences as text;
     spk2fold = leave-one-speaker-out (10 folds)."""
     from jsertk.data.corpora.emodb import prepare_emodb
 
-    _report(prepare_emodb(corpus_root, out))
+    _report(prepare_emodb(corpus_root, out, class_map, keep_unmapped))
 
 
 @app.command()
@@ -27,20 +36,13 @@ def urdu(
     corpus_root: Path = typer.Option(..., help="The URDU folder (holding Angry/, Happy/, Neutral/, Sad/)."),
     out: Path = typer.Option(Path("data/urdu"), help="Data dir to write (replaced only once complete)."),
     num_folds: int = typer.Option(5, help="Speaker-disjoint groups of about equal size (spk2fold)."),
+    class_map: Optional[Path] = CLASS_MAP, keep_unmapped: bool = KEEP_UNMAPPED,
 ) -> None:
     """URDU: 400 utterances of 29 speakers, 4 emotions, no transcripts, 44.1 kHz audio (give
     compute-fbank --resample); spk2fold = NUM_FOLDS speaker-disjoint groups."""
     from jsertk.data.corpora.urdu import prepare_urdu
 
-    _report(prepare_urdu(corpus_root, out, num_folds))
-
-
-CLASS_MAP = typer.Option(None, help="YAML class map 'corpus label: class' (null, or left out: the label's "
-                                    "utterances are dropped) [default: the corpus's labels, readable].")
-KEEP_UNMAPPED = typer.Option(False, help="Keep utterances whose label the class map drops, without an emotion "
-                                         "label (unlabelled speech).")
-SKIP_MISSING = typer.Option(False, help="Leave out utterances whose audio is absent or empty, and list them "
-                                        "(default: stop at the first).")
+    _report(prepare_urdu(corpus_root, out, num_folds, class_map, keep_unmapped))
 
 
 @app.command()

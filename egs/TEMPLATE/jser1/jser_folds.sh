@@ -104,7 +104,8 @@ ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
-  settings="local/data.sh --corpus-root ${corpus_root} ${local_data_opts}"
+  # the recipe's class map is an input too: a changed one prepares the corpus again
+  settings="local/data.sh --corpus-root ${corpus_root} ${local_data_opts}$([ ! -f conf/class_map.yaml ] || echo " (class map $(md5sum < conf/class_map.yaml | cut -c1-12))")"
   if is_done "${data}/.done.stage0" "${settings}"; then
     log "stage 0: ${data} ready, skipped"
   else

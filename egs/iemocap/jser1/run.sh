@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # iemocap: speech emotion recognition, cross-validated.
-# IEMOCAP (Busso et al., 2008): 4 classes (excited merged into happy, 5,531 utterances; --local-
-# data-opts "--prepare-opts '--classes 6'" for six), 10 speakers, leave one session out (5 folds).
-# Joint model: the transcripts train an ASR branch per fold and the lexical view.
+# IEMOCAP (Busso et al., 2008): 4 classes (conf/class_map.yaml: excited merged into happy, the
+# standard 5,531 utterances; --local-data-opts "--class-map conf/class_map_6.yaml" for six), 10
+# speakers, leave one session out (5 folds). Joint model: the transcripts train an ASR branch per
+# fold (or --asr-exp) and the lexical view.
 # No result has been measured with this recipe here: the corpus was not available (its
 # preparation is tested on a fixture tree in the corpus's layout; see README.md).
 #

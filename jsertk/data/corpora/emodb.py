@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from jsertk.data.classes import load_class_map
 from jsertk.data.datadir import DataDir, write_data_dir
 from jsertk.data.folds import leave_one_speaker_out
 from jsertk.utils.errors import InputError
@@ -36,9 +37,13 @@ SENTENCES = {
 NAME = re.compile(r"(?P<spk>\d\d)(?P<text>[ab]\d\d)(?P<emo>[A-Z])(?P<version>[a-z])\.wav")
 
 
-def prepare_emodb(root: str | Path, out: str | Path) -> DataDir:
-    """Write the EmoDB data dir `out` from the corpus at `root` (all of it or nothing)."""
+def prepare_emodb(root: str | Path, out: str | Path, class_map: str | Path | None = None,
+                  keep_unmapped: bool = False) -> DataDir:
+    """Write the EmoDB data dir `out` from the corpus at `root` (all of it or nothing). `class_map`:
+    emotion letter -> class (default EMOTIONS); letters it drops leave their files out (or, with
+    keep_unmapped, unlabelled)."""
     root, out = Path(root), Path(out)
+    classes = load_class_map(class_map, EMOTIONS)
     wav_dir = root / "wav"
     if not wav_dir.is_dir():
         raise InputError(f"{wav_dir}: not found; --corpus-root must be the EmoDB folder holding wav/")
@@ -56,7 +61,11 @@ def prepare_emodb(root: str | Path, out: str | Path) -> DataDir:
             if value not in table:
                 raise InputError(f"{path}: unknown {what} '{value}' (EmoDB has {', '.join(sorted(table))})")
         utt = path.stem
-        wav[utt], utt2spk[utt], utt2emo[utt], text[utt] = str(path.resolve()), spk, EMOTIONS[emo], SENTENCES[code]
+        if classes.get(emo) is not None:
+            utt2emo[utt] = classes[emo]
+        elif not keep_unmapped:
+            continue
+        wav[utt], utt2spk[utt], text[utt] = str(path.resolve()), spk, SENTENCES[code]
     speakers = sorted(set(utt2spk.values()))
     return write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
                                 "spk2gender": {s: GENDERS[s] for s in speakers},

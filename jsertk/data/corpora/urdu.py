@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from jsertk.data.classes import load_class_map
 from jsertk.data.datadir import DataDir, write_data_dir
 from jsertk.data.folds import speaker_groups
 from jsertk.utils.errors import InputError
@@ -25,9 +26,13 @@ NAME = re.compile(r"(?P<spk>S(?P<gender>[MF])\d+)_F\d+_(?P<emo>[A-Z])\d+\.wav")
 NUM_FOLDS = 5
 
 
-def prepare_urdu(root: str | Path, out: str | Path, num_folds: int = NUM_FOLDS) -> DataDir:
-    """Write the URDU data dir `out` from the corpus at `root` (all of it or nothing)."""
+def prepare_urdu(root: str | Path, out: str | Path, num_folds: int = NUM_FOLDS, class_map: str | Path | None = None,
+                 keep_unmapped: bool = False) -> DataDir:
+    """Write the URDU data dir `out` from the corpus at `root` (all of it or nothing). `class_map`:
+    emotion letter -> class (default EMOTIONS); letters it drops leave their files out (or, with
+    keep_unmapped, unlabelled)."""
     root, out = Path(root), Path(out)
+    classes = load_class_map(class_map, EMOTIONS)
     missing = [f for f in FOLDERS if not (root / f).is_dir()]
     if missing:
         raise InputError(f"{root}: no {', '.join(missing)} folder; --corpus-root must hold "
@@ -43,7 +48,11 @@ def prepare_urdu(root: str | Path, out: str | Path, num_folds: int = NUM_FOLDS) 
             utt, spk = path.stem, m["spk"]
             if utt in wav:
                 raise InputError(f"{path}: utterance '{utt}' also in {wav[utt]}")
-            wav[utt], utt2spk[utt], utt2emo[utt] = str(path.resolve()), spk, EMOTIONS[letter]
+            if classes.get(letter) is not None:
+                utt2emo[utt] = classes[letter]
+            elif not keep_unmapped:
+                continue
+            wav[utt], utt2spk[utt] = str(path.resolve()), spk
             spk2gender[spk] = m["gender"].lower()
     if not wav:
         raise InputError(f"{root}: no .wav files under {', '.join(FOLDERS)}/")

@@ -7,6 +7,7 @@ set -euo pipefail
 
 help_message="Usage: local/data.sh --corpus-root DIR [--datadir data]"
 corpus_root=   # the EmoDB folder holding wav/ (required)
+class_map=conf/class_map.yaml  # corpus label -> class (null drops a label)
 datadir=data   # writes <datadir>/emodb
 # shellcheck disable=SC2034  # every stage script passes --nj; unused here
 nj=1           # unused: preparation reads file names only
@@ -17,4 +18,4 @@ if [ $# -gt 0 ] || [ -z "${corpus_root}" ]; then
   exit 1
 fi
 . ./path.sh
-jsertk prepare emodb --corpus-root "${corpus_root}" --out "${datadir}/emodb"
+jsertk prepare emodb --corpus-root "${corpus_root}" --out "${datadir}/emodb" --class-map "${class_map}"
