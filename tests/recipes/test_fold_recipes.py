@@ -76,6 +76,9 @@ def test_meld_recipe_on_its_fixture_tree(tmp_path):
     res = run_recipe("meld", tmp_path, "--corpus-root", str(tree), "--token-type", "char", "--asr-args", TINY_ASR,
                      "--ser-args", TINY_JOINT + " --set heads.dimensional=0")
     assert res.returncode == 0, res.stderr[-4000:]
+    r = json.loads((tmp_path / "exp" / "ser_joint_folds" / "results.json").read_text())
+    assert [f["name"] for f in r["folds"]] == ["fold1"] and r["pooled"]["utterances"] == 6  # the official test split
+    assert "ffmpeg" in (tmp_path / "data" / "meld" / "wav.scp").read_text()
 
 
 def test_manifest_recipe_brings_a_corpus_of_its_own(tmp_path):
