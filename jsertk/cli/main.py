@@ -14,6 +14,7 @@ import typer
 
 from jsertk import __version__
 from jsertk.cli import asr as asr_cli
+from jsertk.cli import baseline as baseline_cli
 from jsertk.cli import data as data_cli
 from jsertk.cli import features as features_cli
 from jsertk.cli import launch as launch_cli
@@ -46,6 +47,7 @@ launch_cli.register(app)
 ser_cli.register(app)
 lm_cli.register(app)
 pseudolabel_cli.register(app)
+baseline_cli.register(app)
 
 
 def _version(value: bool) -> None:

@@ -58,7 +58,7 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
             failed.update(read_table(p / "bad_utts"))
     _check_coverage(src, scp, failed, out)
 
-    _copy_data_files(src, scp, out)
+    copy_data_files(src, scp, out)
     write_table(out / "utt2num_frames", {u: frames[u] for u in scp})
     if failed:
         write_table(out / "bad_utts", failed)
@@ -99,7 +99,7 @@ def _check_coverage(src: DataDir, scp: dict[str, str], failed: dict[str, str], o
                          "changed after it was split? Split it again and recompute the features.")
 
 
-def _copy_data_files(src: DataDir, keep, out: Path) -> None:
+def copy_data_files(src: DataDir, keep, out: Path) -> None:
     """The source's data files, filtered to `keep`, replacing those of an earlier run in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".data.tmp"

@@ -50,7 +50,7 @@ def check_results(root: Path, corpus: str, folds: list[str], name: str = "ser"):
 
 FIXTURES = {
     "ravdess": (lambda p: ravdess_tree(p, actors=tuple(range(1, 13)), sr=48000), ["fold1", "fold2"], "ser", ()),
-    "cremad": (lambda p: cremad_tree(p), ["fold1", "fold2"], "ser", ()),
+    "cremad": (lambda p: cremad_tree(p), ["fold1", "fold2"], "ser", ("--baselines", "egemaps egemaps+spk")),
     "iemocap": (lambda p: iemocap_tree(p), ["fold1", "fold2"], "ser_joint",
                 ("--token-type", "char", "--asr-args", TINY_ASR)),
 }
@@ -65,6 +65,12 @@ def test_recipe_on_its_fixture_tree(recipe, tmp_path):
     first = run_recipe(recipe, tmp_path, *args)
     assert first.returncode == 0, first.stderr[-4000:]
     check_results(tmp_path, recipe, folds, name)
+    if "--baselines" in extra:  # stage 8: the baselines on the same folds, in one table with the model
+        for b in ("baseline_egemaps", "baseline_egemaps_spknorm"):
+            r = json.loads((tmp_path / "exp" / f"{b}_folds_1_2" / "results.json").read_text())
+            assert [f["name"] for f in r["folds"]] == folds
+        table = (tmp_path / "exp" / "RESULTS_1_2.md").read_text()
+        assert "| ser_folds_1_2 |" in table and "| baseline_egemaps_spknorm_folds_1_2 |" in table and "(p " in table
     again = run_recipe(recipe, tmp_path, *args, "--stop-stage", "5")
     assert again.returncode == 0, again.stderr[-3000:]
     assert "training" not in again.stderr and "skipped" in again.stderr

@@ -28,6 +28,10 @@ Stages:
      (--cross-class-map), one model trained on every speaker but fold 1's dev speakers (its dev set),
      tested on each other corpus's features mapped alike and scored as in stage 6 ->
      <expdir>/cross_<ser exp>/results_<test corpus>/RESULTS.md
+  8  (with --baselines) classical baselines on the same folds: openSMILE functionals (jsertk
+     compute-functionals) + a linear SVM with C chosen on each fold's dev speakers (jsertk
+     baseline-svm), scored by score-folds -> <expdir>/baseline_<set>[_spknorm]_folds/; then
+     <expdir>/RESULTS.md: the model and every baseline, with paired p-values against the model
 Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
 --model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
 choice for corpora whose sentences are fixed (EmoDB, RAVDESS, CREMA-D: the words carry no emotion)
@@ -64,6 +68,8 @@ results_title=            # stage 6: heading of RESULTS.md (empty: corpus and ex
 cross_test_sets=          # stage 7: feature dirs of other corpora to test on, space separated (their recipes'
                           # dump/fbank/<corpus>, made by their stages 0-1), e.g. ../../urdu/jser1/dump/fbank/urdu
 cross_class_map=conf/shared_classes.yaml  # stage 7: every corpus's labels -> the shared classes
+baselines=                # stage 8: baselines, space separated: egemaps, compare (openSMILE sets), each with
+                          # +spk for per-speaker normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser_folds.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -258,6 +264,44 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
       --bootstrap-unit "${bootstrap_unit}" --title "cross-corpus: ${corpus} -> ${name} (${ser_name}, shared classes)"
   done
   log "stage 7: done in ${SECONDS} s (results: ${cross_exp}/results_<corpus>/RESULTS.md)"
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; then
+  SECONDS=0
+  suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
+  systems=()
+  [ -f "${expdir}/${ser_name}_folds${suffix}/results.json" ] && systems+=("${expdir}/${ser_name}_folds${suffix}")
+  for b in ${baselines}; do
+    feature_set=${b%+spk}
+    spk_opt=(); name=baseline_${feature_set}
+    if [ "${b}" != "${feature_set}" ]; then spk_opt=(--speaker-norm); name=${name}_spknorm; fi
+    case "${feature_set}" in egemaps|compare) ;; *)
+      log "error: --baselines: '${b}' is not egemaps or compare (with an optional +spk)"; exit 1 ;;
+    esac
+    fdir=${dumpdir}/${feature_set}/${corpus}
+    settings="jsertk compute-functionals ${data} --feature-set ${feature_set} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+    if ! is_done "${fdir}/.done.stage8" "${settings}"; then
+      log "stage 8: ${feature_set} functionals of ${data} -> ${fdir}"
+      jsertk compute-functionals "${data}" "${fdir}" --feature-set "${feature_set}" --skip-bad --no-progress
+      mark_done "${fdir}/.done.stage8" "${settings}"
+    fi
+    # shellcheck disable=SC2086  # fold_opts is a list of words
+    jsertk data folds "${fdir}" --out "${fdir}/folds" --scheme "${fold_scheme}" --dev "${fold_dev}" ${fold_opts} > /dev/null
+    decs=()
+    for k in ${run_folds}; do
+      out=${expdir}/fold${k}/${name}
+      jsertk baseline-svm --train "${fdir}/folds/fold${k}/train" --dev "${fdir}/folds/fold${k}/dev" \
+        --test "${fdir}/folds/fold${k}/test" --out "${out}" "${spk_opt[@]}" > /dev/null
+      decs+=("${out}")
+    done
+    jsertk score-folds "${decs[@]}" --out "${expdir}/${name}_folds${suffix}" --bootstrap-unit "${bootstrap_unit}" \
+      --title "${corpus}: ${name} (openSMILE ${feature_set} + linear SVM), ${#decs[@]} speaker-independent folds" \
+      | grep 'mean ± std' >&2
+    systems+=("${expdir}/${name}_folds${suffix}")
+  done
+  python3 steps/systems_table.py --out "${expdir}/RESULTS${suffix}.md" --title "${corpus}: systems on the same folds" \
+    "${systems[@]}" > /dev/null
+  log "stage 8: done in ${SECONDS} s (table: ${expdir}/RESULTS${suffix}.md)"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""One table of every system scored on the same folds (stage 8 of jser_folds.sh): the toolkit's
+model first, then the baselines, each with its mean ± std over folds, its pooled UA with the 95%
+interval, and the paired test of the first system against it.
+
+    steps/systems_table.py --out exp/RESULTS.md exp/ser_folds exp/baseline_egemaps_folds ...
+
+Each argument is a `jsertk score-folds` output dir (results.json, pooled/); the comparisons are
+`jsertk compare-systems FIRST OTHER` (paired bootstrap of UA, McNemar of accuracy), written as
+OTHER/compare_to_<first>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from jsertk.infer.score_folds import compare_systems
+from jsertk.utils.atomic import atomic_write_text
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, required=True, help="the table (markdown)")
+    ap.add_argument("--title", default="Systems on the same folds")
+    ap.add_argument("systems", type=Path, nargs="+", help="score-folds dirs, the reference system first")
+    args = ap.parse_args()
+    first = args.systems[0]
+    rows = ["| system | folds | UA % mean ± std | WA % mean ± std | pooled UA % [95% CI] | UA vs first (p) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for system in args.systems:
+        r = json.loads((system / "results.json").read_text(encoding="utf-8"))
+        vs = "-"
+        if system != first:
+            c = compare_systems(first, system)
+            atomic_write_text(system / f"compare_to_{first.name}.json", json.dumps(c, indent=2) + "\n")
+            ua = c["paired_bootstrap"]["UA"]
+            vs = f"{100 * -ua['diff']:+.1f} (p {ua['p']:.3f})"  # this system minus the first
+        p = r["pooled"]
+        rows.append(f"| {system.name} | {len(r['folds'])} | {_pct(r['mean']['UA'])} ± {_pct(r['std']['UA'])} | "
+                    f"{_pct(r['mean']['WA'])} ± {_pct(r['std']['WA'])} | {_pct(p['UA'])} "
+                    f"[{_pct(p['ci95']['UA'][0])}, {_pct(p['ci95']['UA'][1])}] | {vs} |")
+    text = "\n".join([f"# {args.title}", "", *rows, "",
+                      f"UA vs first: this system's pooled UA minus {first.name}'s, paired bootstrap p-value "
+                      "(compare_to_*.json also holds WA, macro-F1 and McNemar's test).", ""])
+    atomic_write_text(args.out, text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
