@@ -290,9 +290,13 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
     decs=()
     for k in ${run_folds}; do
       out=${expdir}/fold${k}/${name}
+      decs+=("${out}")
+      # done: fitted after the fold's functionals were (re)made
+      if [ -f "${out}/baseline.json" ] && [ "${out}/baseline.json" -nt "${fdir}/folds/fold${k}/train/utt2spk" ]; then
+        continue
+      fi
       jsertk baseline-svm --train "${fdir}/folds/fold${k}/train" --dev "${fdir}/folds/fold${k}/dev" \
         --test "${fdir}/folds/fold${k}/test" --out "${out}" "${spk_opt[@]}" > /dev/null
-      decs+=("${out}")
     done
     jsertk score-folds "${decs[@]}" --out "${expdir}/${name}_folds${suffix}" --bootstrap-unit "${bootstrap_unit}" \
       --title "${corpus}: ${name} (openSMILE ${feature_set} + linear SVM), ${#decs[@]} speaker-independent folds" \
