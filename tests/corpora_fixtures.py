@@ -72,8 +72,8 @@ def meld_tree(root: Path, seconds: float = 0.4) -> Path:
     return root
 
 
-def librispeech_tree(root: Path, subsets=("train-clean-100", "dev-clean"), seconds: float = 0.4) -> Path:
-    speakers = {"train-clean-100": ("103", "1034"), "dev-clean": ("84",)}
+def librispeech_tree(root: Path, subsets=("train-clean-100", "dev-clean", "test-clean"), seconds: float = 0.4) -> Path:
+    speakers = {"train-clean-100": ("103", "1034"), "dev-clean": ("84",), "test-clean": ("1089",)}
     table = ["; comment line", ";ID  |SEX| SUBSET           |MINUTES| NAME"]
     for subset in subsets:
         for k, spk in enumerate(speakers[subset]):

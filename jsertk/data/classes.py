@@ -63,5 +63,29 @@ def map_classes(src: str | os.PathLike, dst: str | os.PathLike, class_map: str |
                          f"(labels: {', '.join(sorted(set(v.split()[0] for v in tables['utt2emo'].values()))[:8])})")
     keep = [u for u in tables["utt2spk"] if u in mapped or (keep_unmapped or u not in tables["utt2emo"])]
     tables["utt2emo"] = mapped
+    if "feats.scp" in tables:
+        tables["feats.scp"] = absolute_locations(tables["feats.scp"], src_dir.path)
     write_filtered(src_dir, keep, dst, tables)
     return dict(sorted(counts.items()))
+
+
+def absolute_locations(scp: dict[str, str], src: Path) -> dict[str, str]:
+    """feats.scp values with their ark paths made absolute, so that a copy read from elsewhere (another
+    recipe's features in a cross-corpus test) finds them: a relative path is taken from the working
+    directory when it exists there, else from the nearest folder above `src` that holds it."""
+    bases = [Path.cwd()] + [src.resolve(), *src.resolve().parents]
+    found: dict[str, Path] = {}
+    out = {}
+    for utt, value in scp.items():
+        path, sep, offset = value.rpartition(":")
+        if not sep or not offset.isdigit():
+            path, offset = value, ""
+        if not Path(path).is_absolute():
+            if path not in found:
+                base = next((b for b in bases if (b / path).is_file()), None)
+                if base is None:
+                    raise InputError(f"{src}/feats.scp: '{utt}': {path} is found neither from here nor above {src}")
+                found[path] = (base / path).resolve()
+            path = str(found[path])
+        out[utt] = f"{path}:{offset}" if offset else path
+    return out

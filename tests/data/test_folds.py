@@ -147,3 +147,17 @@ def test_class_map_keys_are_read_as_written(tmp_path):
     (tmp_path / "bad.yaml").write_text("01: [a, b]\n")
     with pytest.raises(InputError, match="label '01': class must be one word or null"):
         load_class_map(tmp_path / "bad.yaml", {})
+
+
+def test_map_classes_makes_feature_locations_absolute_for_use_from_elsewhere(tmp_path, monkeypatch):
+    from jsertk.data.classes import map_classes
+
+    recipe = tmp_path / "other_recipe"
+    src = corpus(recipe / "dump" / "c", n_spk=1, per_spk=2)
+    (recipe / "dump" / "c" / "feats.ark").write_bytes(b"x")
+    (recipe / "dump" / "c" / "feats.scp").write_text("s0_u0 dump/c/feats.ark:10\ns0_u1 dump/c/feats.ark:20\n")
+    (tmp_path / "map.yaml").write_text("ang: angry\nneu: neutral\n")
+    monkeypatch.chdir(tmp_path)  # not the recipe the relative paths start from
+    map_classes(src.path, tmp_path / "m", tmp_path / "map.yaml")
+    ark = (recipe / "dump" / "c" / "feats.ark").resolve()
+    assert DataDir(tmp_path / "m").raw("feats.scp") == {"s0_u0": f"{ark}:10", "s0_u1": f"{ark}:20"}

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from corpora_fixtures import cremad_tree, iemocap_tree, meld_tree, ravdess_tree
+from corpora_fixtures import cremad_tree, iemocap_tree, librispeech_tree, meld_tree, ravdess_tree
 from helpers import SHARED, write_tone
 
 from jsertk.data.datadir import DataDir
@@ -151,3 +151,17 @@ def test_cross_corpus_stage_trains_on_one_corpus_and_tests_on_another(tmp_path):
     trained = set(DataDir(tmp_path / "a" / "dump" / "fbank" / "ravdess_shared" / "cross" / "train").load(
         "utt2emo").values())
     assert trained == {"angry", "happy", "neutral", "sad"}  # RAVDESS's calm left out
+
+
+def test_librispeech_asr_recipe_on_its_fixture_tree(tmp_path):
+    tree = librispeech_tree(tmp_path / "LibriSpeech")
+    cmd = ["./run.sh", "--nj", "2", "--datadir", str(tmp_path / "data"), "--dumpdir", str(tmp_path / "dump"),
+           "--expdir", str(tmp_path / "exp"), "--corpus-root", str(tree), "--token-type", "char",
+           "--asr-args", TINY_ASR,
+           "--asr-decode-opts", "--method joint --beam-size 3 --ctc-weight 0.5 --maxlenratio 0.3"]
+    env = {**os.environ, "cmd_backend": "local", "OMP_NUM_THREADS": "1"}
+    res = subprocess.run(cmd, cwd=EGS / "librispeech" / "asr1", env=env, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stderr[-4000:]
+    scores = json.loads((tmp_path / "exp" / "asr_asr" / "decode_test_clean" / "scores.json").read_text())
+    assert scores["wer"] >= 0 and "results test_clean: ASR WER" in res.stderr
+    assert not (tmp_path / "exp" / "jser_jser").exists()  # --asr-only: no emotion stages
