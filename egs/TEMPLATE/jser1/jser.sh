@@ -323,7 +323,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     log "stage 6: decoding ${set}"
     run_decode asr "${asr_exp}" "${set}" "${asr_decode_opts}" "${lm_opts}"  # WER: scores.json, result.txt
     if [ "${asr_only}" = true ]; then
-      python3 -c 'import json, sys; print(f"results {sys.argv[2]}: ASR WER {100 * json.load(open(sys.argv[1]))[\"wer\"]:.2f}%", file=sys.stderr)' \
+      python3 -c 'import json, sys; w = json.load(open(sys.argv[1]))["wer"]; print(f"results {sys.argv[2]}: ASR WER {100 * w:.2f}%", file=sys.stderr)' \
         "${asr_exp}/decode_${set}/scores.json" "${set}"
       continue
     fi
