@@ -11,6 +11,9 @@ from jsertk.features.fbank import FbankConfig
 
 EMOTIONS = ("angry", "happy", "neutral")
 FBANK = FbankConfig(num_mel_bins=20)
+# config sections of an acoustic-only joint model (no tokenizer, no transcripts read)
+ACOUSTIC_ONLY = {"asr_weight": 0.0, "lexical": {"source": "none"},
+                 "heads": {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0, "hidden": 16}}
 
 
 def fbank_dir(src, out):

@@ -33,6 +33,7 @@ from jsertk.train.distributed import (
 )
 from jsertk.train.optim import build_optimizer, build_scheduler
 from jsertk.train.reporting import Scalars, log, plot_curves, write_history
+from jsertk.utils import provenance
 from jsertk.utils.config import ConfigError, save_config, to_plain
 from jsertk.utils.errors import JsertkError
 
@@ -103,6 +104,7 @@ class Trainer:
         cfg["input_dim"] = self.train_set.input_dim
         if dist.is_main:
             save_config(cfg, self.expdir / "config.yaml")
+            provenance.record(self.expdir)  # command line, versions, git revision, host
 
         self._seed(cfg["seed"] + dist.rank)
         self.model = spec.build(cfg, self.resources, self.train_set.input_dim, training=True).to(dist.device)

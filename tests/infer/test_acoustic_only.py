@@ -7,15 +7,12 @@ import json
 import pytest
 import yaml
 from helpers import make_data_dir
-from jser_helpers import fbank_dir, write_jser_config
+from jser_helpers import ACOUSTIC_ONLY, fbank_dir, write_jser_config
 from typer.testing import CliRunner
 
 from jsertk.cli.main import app
 from jsertk.train import run_training
 from jsertk.utils.errors import ConfigError
-
-ACOUSTIC_ONLY = {"asr_weight": 0.0, "lexical": {"source": "none"},
-                 "heads": {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0, "hidden": 16}}
 
 
 def _run(*args):

@@ -1,0 +1,32 @@
+"""Every experiment dir says where it came from: the command line, versions, git revision, host."""
+from __future__ import annotations
+
+import json
+import socket
+
+from helpers import make_data_dir
+from jser_helpers import ACOUSTIC_ONLY, fbank_dir, write_jser_config
+
+from jsertk.train import run_training
+from jsertk.utils.provenance import collect, record
+
+
+def test_collect_names_the_run():
+    p = collect()
+    assert p["host"] == socket.gethostname() and p["python"] and "torch" in p["packages"]
+    assert p["git"] is None or (len(p["git"]["revision"]) == 40 and isinstance(p["git"]["dirty"], bool))
+
+
+def test_each_run_is_appended_and_training_records_one(tmp_path):
+    record(tmp_path)
+    record(tmp_path)
+    assert len(json.loads((tmp_path / "provenance.json").read_text())["runs"]) == 2
+    (tmp_path / "provenance.json").write_text("{not json")
+    record(tmp_path)  # a damaged file is replaced
+    assert len(json.loads((tmp_path / "provenance.json").read_text())["runs"]) == 1
+    data = make_data_dir(tmp_path / "data", speakers=("spkA", "spkB"))
+    feats = fbank_dir(data, tmp_path / "dump")
+    run_training(write_jser_config(tmp_path / "c.yaml", None, None, **ACOUSTIC_ONLY), [feats], [feats],
+                 tmp_path / "exp")
+    runs = json.loads((tmp_path / "exp" / "provenance.json").read_text())["runs"]
+    assert len(runs) == 1 and runs[0]["cwd"] and "jsertk" in runs[0]["packages"]
