@@ -104,7 +104,8 @@ def folds(
                                             "of about equal size) or 'auto' (the file if there is one, else "
                                             "loso up to 12 speakers, else groups:5)."),
     dev: str = typer.Option("next-fold", help="Dev set of fold k, from its training speakers: 'next-fold' (the "
-                                              "speakers of fold k+1) or 'speakers:N' (N training speakers)."),
+                                              "speakers of fold k+1) or 'speakers:N' (N training speakers). An "
+                                              "official utt2fold split with a dev part keeps its own."),
     seed: int = typer.Option(0, help="Seed of --dev speakers:N."),
     allow_shared_speakers: bool = typer.Option(False, help="Accept an official utt2fold split whose parts share "
                                                            "speakers (e.g. MELD); spk2fold folds never do."),
