@@ -198,13 +198,12 @@ def write_folds(src: str | os.PathLike, out: str | os.PathLike, scheme: str = "f
     src_dir, out = DataDir(src), Path(out)
     stamp = _stamp(src_dir, scheme, dev, seed, allow_shared_speakers)
     done = out / FOLDS_JSON
-    if done.is_file():
-        try:
-            summary = json.loads(done.read_text(encoding="utf-8"))
-            if summary.get("stamp") == stamp:
-                return summary
-        except json.JSONDecodeError:
-            pass
+    try:
+        previous = json.loads(done.read_text(encoding="utf-8")) if done.is_file() else {}
+    except json.JSONDecodeError:
+        previous = {}  # a damaged summary: the folds are made again
+    if previous.get("stamp") == stamp:
+        return previous
     folds = plan_folds(src_dir, scheme, dev, seed, allow_shared_speakers)
     utt2spk = src_dir.utt2spk()
     utt2emo = src_dir.raw("utt2emo") if src_dir.has("utt2emo") else {}

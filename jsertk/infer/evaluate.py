@@ -22,7 +22,7 @@ from jsertk.utils.errors import InputError
 VIEWS = ("acoustic", "lexical")
 
 
-def _one_label(value: str) -> str:
+def one_label(value: str) -> str:
     toks = value.split()
     if len(toks) != 1:
         raise ValueError(f"expected one class name, got '{value}'")
@@ -59,7 +59,7 @@ def score_ser(ref: Path, hyp: Path, outdir: Path | None = None, classes: Path | 
         if hyp_emo is None:
             raise InputError(f"{hyp}: no hyp.emo to score")
         class_list = read_class_list(classes) if classes else None
-        scores = classification_scores(read_parsed(ref_emo, _one_label), read_parsed(hyp_emo, _one_label),
+        scores = classification_scores(read_parsed(ref_emo, one_label), read_parsed(hyp_emo, one_label),
                                        class_list)
     if ref_dim is not None and hyp_dim is not None:
         scores["dimensional"] = dimensional_scores(read_parsed(ref_dim, parse_dims), read_parsed(hyp_dim, parse_dims))

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from jsertk.data.datadir import DataDir, read_parsed
+from jsertk.infer.evaluate import one_label
 from jsertk.metrics.ser import DEFINITIONS, classification_scores, write_scores
 from jsertk.metrics.significance import METRICS, bootstrap_ci, mcnemar, paired_bootstrap
 from jsertk.utils.atomic import atomic_write_text
@@ -32,17 +33,10 @@ from jsertk.utils.errors import InputError
 UNITS = ("utterance", "speaker")
 
 
-def _one_label(value: str) -> str:
-    tokens = value.split()
-    if len(tokens) != 1:
-        raise ValueError(f"expected one label, got '{value}'")
-    return tokens[0]
-
-
 def _read_labels(path: Path) -> dict[str, str]:
     if not path.is_file():
         raise InputError(f"{path}: not found")
-    return read_parsed(path, _one_label)
+    return read_parsed(path, one_label)
 
 
 def _decode_data(dec: Path) -> Path | None:
@@ -80,6 +74,16 @@ def _read_fold(dec: Path, ref: Path | None):
         raise InputError(f"{dec}: none of its hyp.emo utterances has a reference label in {ref_dir.path}/utt2emo")
     utt2spk = ref_dir.raw("utt2spk") if ref_dir.has("utt2spk") else {}
     return fold_ref, hyp, utt2spk, classes
+
+
+def _resample_groups(unit: str, utts: list[str], utt2spk: dict[str, str], source: str) -> list[int] | None:
+    """The speaker index of each utterance for --bootstrap-unit speaker; None for utterance."""
+    if unit != "speaker":
+        return None
+    if any(u not in utt2spk for u in utts):
+        raise InputError(f"--bootstrap-unit speaker needs {source}")
+    index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
+    return [index[utt2spk[u]] for u in utts]
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -125,12 +129,7 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
     utts = sorted(pooled_ref)
     ref_idx = np.array([index[pooled_ref[u]] for u in utts])
     hyp_idx = np.array([index.get(pooled_hyp.get(u), len(names_)) for u in utts])
-    groups = None
-    if unit == "speaker":
-        if any(u not in utt2spk for u in utts):
-            raise InputError("--bootstrap-unit speaker needs utt2spk in the reference data dirs")
-        spk_index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
-        groups = [spk_index[utt2spk[u]] for u in utts]
+    groups = _resample_groups(unit, utts, utt2spk, "utt2spk in the reference data dirs")
     ci = bootstrap_ci(ref_idx, hyp_idx, len(names_), num=num_bootstrap, seed=seed, groups=groups)
     results = {
         "title": title,
@@ -236,12 +235,7 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
     r = np.array([index[labels[u]] for u in utts])
     ha = np.array([index.get(hyp_a.get(u), k) for u in utts])  # no hypothesis: wrong
     hb = np.array([index.get(hyp_b.get(u), k) for u in utts])
-    groups = None
-    if unit == "speaker":
-        if any(u not in utt2spk for u in utts):
-            raise InputError("--bootstrap-unit speaker needs utt2spk (a score-folds dir or --ref DATADIR)")
-        spk_index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
-        groups = [spk_index[utt2spk[u]] for u in utts]
+    groups = _resample_groups(unit, utts, utt2spk, "utt2spk (a score-folds dir or --ref DATADIR)")
     return {"a": str(a), "b": str(b), "utterances": len(utts), "classes": classes,
             "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
             "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),

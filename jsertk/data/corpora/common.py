@@ -25,6 +25,22 @@ class Skips:
 
 
 @dataclass
+class ClassMapper:
+    """A corpus label -> its class through the class map, counting the labels the map drops."""
+    classes: dict[str, str | None]
+    keep_unmapped: bool = False
+    dropped: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, label: str) -> tuple[bool, str | None]:
+        """(keep the utterance, its class): a dropped label keeps it only with keep_unmapped, unlabelled."""
+        cls = self.classes.get(label)
+        if cls is None:
+            self.dropped[label] = self.dropped.get(label, 0) + 1
+            return self.keep_unmapped, None
+        return True, cls
+
+
+@dataclass
 class Prepared:
     """A preparer's result: the data dir, what was skipped, and labels dropped by the class map."""
     data: object  # DataDir

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from jsertk.data.classes import load_class_map
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, expect_dirs
+from jsertk.data.corpora.common import ClassMapper, Prepared, Skips, decode_text, expect_dirs
 from jsertk.data.datadir import write_data_dir
 from jsertk.data.folds import speaker_groups
 from jsertk.utils.errors import InputError
@@ -58,8 +58,8 @@ def prepare_cremad(root: str | Path, out: str | Path, class_map: str | Path | No
     root, out = Path(root), Path(out)
     expect_dirs(root, ["AudioWAV"], "CREMA-D folder holding AudioWAV/ and VideoDemographics.csv")
     genders = read_genders(root / DEMOGRAPHICS)
-    classes = load_class_map(class_map, EMOTIONS)
-    skips, dropped = Skips(skip_missing), {}
+    to_class = ClassMapper(load_class_map(class_map, EMOTIONS), keep_unmapped)
+    skips = Skips(skip_missing)
     wav, utt2spk, utt2emo, text = {}, {}, {}, {}
     for path in sorted((root / "AudioWAV").iterdir()):
         if path.suffix.lower() != ".wav":
@@ -76,12 +76,10 @@ def prepare_cremad(root: str | Path, out: str | Path, class_map: str | Path | No
         if path.stat().st_size <= 44:  # a header at most: no samples
             skips(f"{path}: no audio samples")
             continue
-        cls = classes.get(m["emo"])
-        if cls is None:
-            dropped[m["emo"]] = dropped.get(m["emo"], 0) + 1
-            if not keep_unmapped:
-                continue
-        else:
+        keep, cls = to_class(m["emo"])
+        if not keep:
+            continue
+        if cls is not None:
             utt2emo[path.stem] = cls
         wav[path.stem], utt2spk[path.stem], text[path.stem] = str(path.resolve()), m["actor"], SENTENCES[m["sent"]]
     if not wav:
@@ -90,4 +88,4 @@ def prepare_cremad(root: str | Path, out: str | Path, class_map: str | Path | No
     data = write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
                                 "spk2gender": {s: genders[s] for s in speakers},
                                 "spk2fold": speaker_groups(utt2spk, num_folds)})
-    return Prepared(data, skips.items, dropped)
+    return Prepared(data, skips.items, to_class.dropped)

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from jsertk.data.classes import load_class_map
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, expect_dirs
+from jsertk.data.corpora.common import ClassMapper, Prepared, Skips, decode_text, expect_dirs
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 
@@ -70,8 +70,8 @@ def prepare_iemocap(root: str | Path, out: str | Path, class_map: str | Path | N
     expect_dirs(root, SESSIONS, "IEMOCAP_full_release folder holding Session1 ... Session5")
     if class_map is None and classes not in CLASS_MAPS:
         raise InputError(f"--classes '{classes}': not one of {', '.join(CLASS_MAPS)} (or give --class-map)")
-    cmap = load_class_map(class_map, CLASS_MAPS.get(classes, {}))
-    skips, dropped = Skips(skip_missing), {}
+    to_class = ClassMapper(load_class_map(class_map, CLASS_MAPS.get(classes, {})), keep_unmapped)
+    skips = Skips(skip_missing)
     wav, utt2spk, utt2emo, utt2dim, text = {}, {}, {}, {}, {}
     for session in SESSIONS:
         eval_dir = root / session / "dialog" / "EmoEvaluation"
@@ -88,11 +88,9 @@ def prepare_iemocap(root: str | Path, out: str | Path, class_map: str | Path | N
                 n = UTT_NAME.fullmatch(name)
                 if n is None or n["session"] != f"Ses0{session[-1]}":
                     raise InputError(f"{label_file}:{line_no}: utterance '{name}' is not a {session} utterance name")
-                cls = cmap.get(m["code"])
-                if cls is None:
-                    dropped[m["code"]] = dropped.get(m["code"], 0) + 1
-                    if not keep_unmapped:
-                        continue
+                keep, cls = to_class(m["code"])
+                if not keep:
+                    continue
                 audio = root / session / "sentences" / "wav" / dialog / f"{name}.wav"
                 if not audio.is_file():
                     skips(f"{label_file}:{line_no}: audio of '{name}' not found: {audio}")
@@ -111,4 +109,4 @@ def prepare_iemocap(root: str | Path, out: str | Path, class_map: str | Path | N
     data = write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "utt2dim": utt2dim,
                                 "text": text, "spk2gender": {s: s[-1].lower() for s in speakers},
                                 "spk2fold": {s: int(s[4]) for s in speakers}})  # leave one session out
-    return Prepared(data, skips.items, dropped)
+    return Prepared(data, skips.items, to_class.dropped)

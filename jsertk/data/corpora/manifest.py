@@ -27,7 +27,7 @@ import re
 from pathlib import Path
 
 from jsertk.data.classes import load_class_map
-from jsertk.data.corpora.common import Prepared, Skips, decode_text
+from jsertk.data.corpora.common import ClassMapper, Prepared, Skips, decode_text
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 
@@ -101,8 +101,8 @@ def prepare_manifest(manifest: str | os.PathLike, out: str | os.PathLike, column
         raise InputError(f"{manifest}: segments need both a start and an end column")
     if has["split"] and has["fold"]:
         raise InputError(f"{manifest}: both a split and a fold column; keep one")
-    cmap = load_class_map(class_map, {}) if class_map else None
-    skips, dropped = Skips(skip_missing), {}
+    to_class = ClassMapper(load_class_map(class_map, {}), keep_unmapped) if class_map else None
+    skips = Skips(skip_missing)
     base = manifest.resolve().parent
     tables: dict[str, dict[str, str]] = {n: {} for n in ("wav.scp", "segments", "utt2spk", "utt2emo", "text",
                                                           "utt2dim", "utt2lang", "utt2fold")}
@@ -131,12 +131,10 @@ def prepare_manifest(manifest: str | os.PathLike, out: str | os.PathLike, column
             continue
         spk = _id(cell("speaker"))
         emo = cell("emotion")
-        if emo and cmap is not None:
-            mapped = cmap.get(emo)
-            if mapped is None:
-                dropped[emo] = dropped.get(emo, 0) + 1
-                if not keep_unmapped:
-                    continue
+        if emo and to_class is not None:
+            keep, mapped = to_class(emo)
+            if not keep:
+                continue
             emo = mapped or ""
         segment = None
         if has["start"]:
@@ -208,4 +206,4 @@ def prepare_manifest(manifest: str | os.PathLike, out: str | os.PathLike, column
         out_tables["spk2gender"] = {s: g for s, (g, _) in spk2gender.items()}
     if spk2fold:
         out_tables["spk2fold"] = {s: str(f) for s, (f, _) in spk2fold.items()}
-    return Prepared(write_data_dir(out, out_tables), skips.items, dropped)
+    return Prepared(write_data_dir(out, out_tables), skips.items, to_class.dropped if to_class else {})

@@ -24,7 +24,7 @@ import shlex
 from pathlib import Path
 
 from jsertk.data.classes import load_class_map
-from jsertk.data.corpora.common import Prepared, Skips, decode_text, require_tool
+from jsertk.data.corpora.common import ClassMapper, Prepared, Skips, decode_text, require_tool
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 
@@ -55,8 +55,8 @@ def prepare_meld(root: str | Path, out: str | Path, class_map: str | Path | None
         raise InputError(f"{root}: not a folder; --corpus-root must be the unpacked MELD.Raw folder")
     if check_ffmpeg:
         require_tool("ffmpeg", "MELD's audio is read from its mp4 clips")
-    cmap = load_class_map(class_map, EMOTIONS)
-    skips, dropped = Skips(skip_missing), {}
+    to_class = ClassMapper(load_class_map(class_map, EMOTIONS), keep_unmapped)
+    skips = Skips(skip_missing)
     wav, utt2spk, utt2emo, text, utt2fold = {}, {}, {}, {}, {}
     found = {}
     for split, (table_name, clips_name) in SPLITS.items():  # the whole layout first
@@ -79,11 +79,9 @@ def prepare_meld(root: str | Path, out: str | Path, class_map: str | Path | None
             d, u = row["Dialogue_ID"].strip(), row["Utterance_ID"].strip()
             if not (d.isdigit() and u.isdigit()):
                 raise InputError(f"{table}: row {line - 1}: Dialogue_ID '{d}' / Utterance_ID '{u}' are not numbers")
-            cls = cmap.get(emo)
-            if cls is None:
-                dropped[emo] = dropped.get(emo, 0) + 1
-                if not keep_unmapped:
-                    continue
+            keep, cls = to_class(emo)
+            if not keep:
+                continue
             clip = clips / f"dia{d}_utt{u}.mp4"
             if not clip.is_file():
                 skips(f"{table}: row {line - 1}: clip not found: {clip}")
@@ -100,4 +98,4 @@ def prepare_meld(root: str | Path, out: str | Path, class_map: str | Path | None
                 text[utt] = words
     data = write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
                                 "utt2fold": utt2fold})
-    return Prepared(data, skips.items, dropped)
+    return Prepared(data, skips.items, to_class.dropped)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from jsertk.data.classes import load_class_map
-from jsertk.data.corpora.common import Prepared, Skips, expect_dirs
+from jsertk.data.corpora.common import ClassMapper, Prepared, Skips, expect_dirs
 from jsertk.data.datadir import write_data_dir
 from jsertk.utils.errors import InputError
 
@@ -35,8 +35,8 @@ def prepare_ravdess(root: str | Path, out: str | Path, class_map: str | Path | N
     if not actor_dirs:
         expect_dirs(root, ["Actor_01"], "RAVDESS speech folder holding Actor_01 ... Actor_24 "
                     "(Audio_Speech_Actors_01-24.zip unpacked)")
-    classes = load_class_map(class_map, EMOTIONS)
-    skips, dropped = Skips(skip_missing), {}
+    to_class = ClassMapper(load_class_map(class_map, EMOTIONS), keep_unmapped)
+    skips = Skips(skip_missing)
     wav, utt2spk, utt2emo, text = {}, {}, {}, {}
     for folder in actor_dirs:
         m_dir = re.fullmatch(r"Actor_(\d\d)", folder.name)
@@ -60,12 +60,10 @@ def prepare_ravdess(root: str | Path, out: str | Path, class_map: str | Path | N
                 continue
             spk = f"actor{m['actor']}"
             utt = f"{spk}_{path.stem}"
-            cls = classes.get(m["emo"])
-            if cls is None:
-                dropped[m["emo"]] = dropped.get(m["emo"], 0) + 1
-                if not keep_unmapped:
-                    continue
-            else:
+            keep, cls = to_class(m["emo"])
+            if not keep:
+                continue
+            if cls is not None:
                 utt2emo[utt] = cls
             wav[utt], utt2spk[utt], text[utt] = str(path.resolve()), spk, STATEMENTS[m["stmt"]]
     if not wav:
@@ -75,4 +73,4 @@ def prepare_ravdess(root: str | Path, out: str | Path, class_map: str | Path | N
     folds = {s: (int(s[5:]) - 1) // ACTORS_PER_FOLD + 1 for s in speakers}
     data = write_data_dir(out, {"wav.scp": wav, "utt2spk": utt2spk, "utt2emo": utt2emo, "text": text,
                                 "spk2gender": gender, "spk2fold": folds})
-    return Prepared(data, skips.items, dropped)
+    return Prepared(data, skips.items, to_class.dropped)
