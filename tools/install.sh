@@ -58,14 +58,14 @@ echo "install.sh: requirements (torch held by $constraints)"
 echo "install.sh: espnet==$ESPNET_VERSION (--no-deps)"
 "${pip[@]}" install -q --no-deps "espnet==$ESPNET_VERSION"
 
-echo "install.sh: jsertk (editable, with the test tools and the baselines' openSMILE and scikit-learn)"
-"${pip[@]}" install -q -c "$constraints" --no-build-isolation -e "${root}[dev,baselines]"
+echo "install.sh: jsertk (editable, with the test tools and the baselines' openSMILE and scikit-learn, transformers for upstreams)"
+"${pip[@]}" install -q -c "$constraints" --no-build-isolation -e "${root}[dev,baselines,upstream]"
 
 "$venv/bin/python" - <<'PY'
 import importlib
 for m in ["torch", "espnet2.asr.encoder.conformer_encoder", "espnet2.asr.decoder.transformer_decoder",
           "espnet2.asr.ctc", "espnet.nets.beam_search", "kaldiio", "kaldi_native_fbank",
-          "sentencepiece", "jiwer", "rapidfuzz.distance", "soundfile", "opensmile", "sklearn.svm", "jsertk"]:
+          "sentencepiece", "jiwer", "rapidfuzz.distance", "soundfile", "opensmile", "sklearn.svm", "transformers", "safetensors", "jsertk"]:
     importlib.import_module(m)
 print("install.sh: imports ok")
 PY

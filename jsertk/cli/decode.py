@@ -24,6 +24,10 @@ def decode_asr(
     lm_weight: float = typer.Option(0.3, help="Weight of the LM's log-probability (with --lm)."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default)."),
+    whisper: Optional[Path] = typer.Option(None, help="Transcribe with this pretrained Whisper (a local "
+                                           "WhisperForConditionalGeneration folder) instead of MODEL_DIR; DATA is "
+                                           "then a data dir with wav.scp. --method greedy or beam (--beam-size)."),
+    normalize: bool = typer.Option(True, help="--whisper: lower-case the text and strip its punctuation."),
 ) -> None:
     """Transcribe DATA; writes hyp.text (and hyp.score: log-probability per utterance) atomically."""
     import torch
@@ -32,6 +36,10 @@ def decode_asr(
 
     if threads:
         torch.set_num_threads(threads)
+    if whisper is not None:
+        _decode_whisper(data, whisper, outdir or Path(f"exp/whisper/decode_{data.name}"), method, beam_size,
+                        device, normalize)
+        return
     outdir = outdir or model_dir / f"decode_{data.name}"
     opts = DecodeOptions(method, beam_size, ctc_weight, penalty, maxlenratio, max_frames_per_batch,
                          str(lm) if lm is not None else None, lm_weight)
@@ -40,6 +48,37 @@ def decode_asr(
         typer.echo(f"warning: {stats.too_short} utterances shorter than the encoder's minimum input got an empty "
                    "hypothesis", err=True)
     typer.echo(f"{outdir}/hyp.text: {summary['utterances']} utterances, {method}, RTF {stats.rtf:.3f} "
+               f"({torch.get_num_threads()} threads)")
+
+
+def _decode_whisper(data: Path, whisper: Path, outdir: Path, method: str, beam_size: int, device: str,
+                    normalize: bool) -> None:
+    import json
+
+    import torch
+    from tqdm import tqdm
+
+    from jsertk.data.datadir import DataDir
+    from jsertk.infer.whisper_asr import WhisperTranscriber, transcribe_dir
+    from jsertk.utils.atomic import atomic_write_text
+    from jsertk.utils.errors import InputError
+
+    if method not in ("greedy", "beam"):
+        raise InputError(f"--method with --whisper must be greedy or beam, got '{method}'")
+    if not (data / "wav.scp").is_file():
+        raise InputError(f"{data}: no wav.scp (--whisper transcribes audio: give the data dir, not a feature dir)")
+    beams = beam_size if method == "beam" else 1
+    transcriber = WhisperTranscriber(whisper, device, beams, normalize=normalize)
+    bar = tqdm(total=len(DataDir(data).utt2spk()), desc=f"whisper {data.name}", unit="utt", disable=None,
+               leave=False)
+    texts, stats = transcribe_dir(transcriber, data, progress=bar.update)
+    bar.close()
+    atomic_write_text(outdir / "hyp.text", "".join(f"{u} {t}\n" if t else f"{u}\n" for u, t in sorted(texts.items())))
+    summary = {"whisper": str(whisper), "data": str(data), "method": method, "beam_size": beams,
+               "normalize": normalize, "utterances": stats.utterances, "audio_seconds": round(stats.audio_seconds, 2),
+               "decode_seconds": round(stats.decode_seconds, 2), "rtf": round(stats.rtf, 4)}
+    atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
+    typer.echo(f"{outdir}/hyp.text: {stats.utterances} utterances, whisper {method}, RTF {stats.rtf:.3f} "
                f"({torch.get_num_threads()} threads)")
 
 

@@ -1,4 +1,4 @@
-"""Feature commands: compute-fbank, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
+"""Feature commands: compute-fbank, dump-upstream, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
 from __future__ import annotations
 
 import json
@@ -47,7 +47,7 @@ def compute_fbank(
     only DATA/split<N>/k (made by `jsertk data split DATA N`), into OUT/split<N>/k; then run
     `jsertk merge-feats DATA OUT --nj N`.
     """
-    from jsertk.features.compute import compute_fbank as run
+    from jsertk.features.compute import compute_features as run
     from jsertk.features.fbank import FbankConfig
 
     _exit_on_sigterm()
@@ -55,6 +55,10 @@ def compute_fbank(
                          dither=dither, sample_rate=sample_rate, low_freq=low_freq, high_freq=high_freq,
                          snip_edges=snip_edges)
     done = run(data, out, config, job, nj, split_by, resample, skip_bad, max_segment_overshoot, progress)
+    _report(done, out)
+
+
+def _report(done, out: Path) -> None:
     result, part = done.result, done.part
     for utt, reason in list(result.failed.items())[:20]:
         typer.echo(f"skipped '{utt}': {reason}", err=True)
@@ -64,6 +68,50 @@ def compute_fbank(
                f"{result.audio_s / 3600:.3f} h audio -> {part / 'feats.scp'}")
     if done.merged is not None:
         typer.echo(f"{out}: feats.scp with {done.merged.utterances} utterances")
+
+
+def dump_upstream(
+    data: Path = typer.Argument(..., help="Kaldi data directory (wav.scp, utt2spk, optional segments)."),
+    out: Path = typer.Argument(..., help="Feature dir to write (becomes a data dir with feats.scp)."),
+    upstream: Path = typer.Option(..., help="Local transformers model folder (wav2vec2, HuBERT, WavLM, "
+                                            "data2vec-audio or Whisper); nothing is downloaded."),
+    job: Optional[int] = typer.Option(None, help="Job number k (1..N): work on DATA/split<N>/k only."),
+    nj: Optional[int] = typer.Option(None, help="Number of jobs N; give with --job; merge with merge-feats."),
+    split_by: str = typer.Option("speaker", help="Which split the jobs read: 'speaker' (split<N>) or 'utterance'."),
+    whisper_input: str = typer.Option("crop", help="Whisper only: 'crop' (positional embedding cut to the input, "
+                                                   "cost in proportion to the audio) or 'pad' (every utterance "
+                                                   "padded to 30 s, as Hugging Face runs it)."),
+    device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
+    dtype: str = typer.Option("float32", help="Compute precision: float32, float16 or bfloat16 (GPU); the "
+                                              "features are stored as float16 either way."),
+    threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default); give 1 per job when several "
+                                        "jobs share a machine."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Leave out bad utterances (listed in bad_utts) instead "
+                                                            "of stopping at the first."),
+    max_segment_overshoot: float = typer.Option(0.5, help="Seconds a segment may end past its audio (it is then "
+                                                          "cut)."),
+    progress: bool = typer.Option(True, help="Print progress to stderr."),
+) -> None:
+    """Every hidden state of a frozen pretrained upstream, once, as float16 features (frames x L*D).
+
+    Audio at other rates is resampled to 16 kHz (logged once per rate). Training with
+    `frontend.upstream.path` naming the same folder reads OUT like fbank features and takes the
+    layers it wants (learned weighted sum or one layer); features of another upstream are refused.
+    Jobs and merging as for compute-fbank (`--job k --nj N`, then `jsertk merge-feats`)."""
+    import logging
+
+    from jsertk.features.compute import compute_features
+    from jsertk.infer.dump_upstream import UpstreamDumpConfig
+
+    _exit_on_sigterm()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    config = UpstreamDumpConfig(str(upstream), whisper_input=whisper_input, dtype=dtype, device=device)
+    done = compute_features(data, out, config, job, nj, split_by, True, skip_bad, max_segment_overshoot, progress)
+    _report(done, out)
 
 
 def merge_feats(
@@ -152,6 +200,7 @@ def speed_audio(
 
 def register(app: typer.Typer) -> None:
     app.command("compute-fbank")(compute_fbank)
+    app.command("dump-upstream")(dump_upstream)
     app.command("merge-feats")(merge_feats)
     app.command("compute-cmvn")(compute_cmvn)
     app.command("feats-info")(feats_info)

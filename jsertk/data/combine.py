@@ -5,7 +5,7 @@ import os
 import warnings
 from pathlib import Path
 
-from jsertk.data.datadir import DataDir, spk2utt_from_utt2spk
+from jsertk.data.datadir import DataDir, copy_feature_descriptions, spk2utt_from_utt2spk
 from jsertk.data.problems import DataDirError, Problem
 from jsertk.data.schema import FILES, REQUIRED_WHEN_PRESENT
 from jsertk.data.table import write_table
@@ -19,7 +19,8 @@ def combine(srcs: list[str | os.PathLike], dst: str | os.PathLike) -> DataDir:
     A key that appears in two sources with different content is an error naming both.
     When only some sources have `segments`, the others get whole-recording segments
     (`<utt> <utt> 0 -1`). Files that every utterance needs (feats.scp, utt2num_frames,
-    utt2dur) are kept only when every source has them.
+    utt2dur) are kept only when every source has them; so are fbank.yaml / upstream.yaml (when
+    every source has the same).
     """
     dirs = [DataDir(s) for s in srcs]
     if not dirs:
@@ -60,4 +61,6 @@ def combine(srcs: list[str | os.PathLike], dst: str | os.PathLike) -> DataDir:
         for name, table in merged.items():
             write_table(tmp / name, table)
         write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(merged["utt2spk"]).items()})
+        if "feats.scp" in merged:
+            copy_feature_descriptions([d.path for d in dirs], tmp)
     return DataDir(dst)

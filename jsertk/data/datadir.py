@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from jsertk.data.problems import DataDirError, Problem
-from jsertk.data.schema import FILES, Segment
+from jsertk.data.schema import FEATURE_DESCRIPTIONS, FILES, Segment
 from jsertk.data.table import read_unique, sort_key, unique_entries, write_table
 from jsertk.utils.atomic import atomic_dir
 
@@ -125,4 +125,14 @@ def write_filtered(src: DataDir, utts: Iterable[str], dst: str | os.PathLike,
             write_table(tmp / name, {k: v for k, v in table.items() if k in wanted})
         if utt2spk is not None:
             write_table(tmp / "spk2utt", {s: " ".join(us) for s, us in spk2utt_from_utt2spk(utt2spk).items()})
+        if "feats.scp" in tables:
+            copy_feature_descriptions([src.path], tmp)
     return DataDir(dst)
+
+
+def copy_feature_descriptions(srcs: list[Path], dst: Path) -> None:
+    """fbank.yaml / upstream.yaml of the sources into `dst`, when every source has the same one."""
+    for name in FEATURE_DESCRIPTIONS:
+        texts = {(p / name).read_text(encoding="utf-8") if (p / name).is_file() else None for p in srcs}
+        if len(texts) == 1 and None not in texts:
+            (dst / name).write_text(texts.pop(), encoding="utf-8")

@@ -155,4 +155,7 @@ FILES: dict[str, FileSpec] = {
 
 # Per-utterance files that, when present, every utterance must appear in.
 REQUIRED_WHEN_PRESENT = ("utt2dur", "utt2num_frames", "feats.scp")
+# What made a feature dir's features (written beside feats.scp, read by the models that use them):
+# copied verbatim by subsets, folds and combinations of that dir.
+FEATURE_DESCRIPTIONS = ("fbank.yaml", "upstream.yaml")
 UTT_LABEL_FILES = tuple(n for n, s in FILES.items() if s.label and s.keyed_by == "utt")

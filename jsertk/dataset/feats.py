@@ -5,6 +5,11 @@ read from that directory, or, if it is not there, from `<label_root>/<dir name>/
 `dump/fbank/train` takes its labels from `data/train`). A label file may cover only some of the
 utterances: the others get `None` and are masked out of that label's loss.
 
+With `audio=True` (a model whose upstream runs on waveforms), a data dir without feats.scp is read
+as audio: its wav.scp (and segments) through the project's audio reader, resampled to 16 kHz
+(logged once per rate); item 'feats' is then the waveform (S, 1), and `lengths`, which the length
+filters and the batch budget use, count 10 ms frames (samples / 160).
+
 A task may mark training dirs as holding pseudo labels (`pseudo`, one flag per dir): every item
 then carries its dir's flag, and `collate` gives the batch a boolean `pseudo` tensor (validation
 data has none: its labels are true labels). A dir marked not `labelled` is read without any label
@@ -29,6 +34,17 @@ log = logging.getLogger("jsertk.dataset")
 LabelParser = Callable[[str, str], Any]
 
 
+AUDIO_RATE = 16000
+AUDIO_FRAME = 160  # samples per 10 ms: the unit of `lengths` for audio
+
+
+@dataclass
+class _Entry:
+    key: str
+    value: str
+    line: int
+
+
 @dataclass
 class FilterReport:
     too_short: int = 0
@@ -49,7 +65,8 @@ class FeatsDataset(torch.utils.data.Dataset):
 
     def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
                  label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0,
-                 pseudo: Sequence[bool] | None = None, labelled: Sequence[bool] | None = None):
+                 pseudo: Sequence[bool] | None = None, labelled: Sequence[bool] | None = None,
+                 audio: bool = False):
         import kaldiio
 
         self.label_names = list(label_parsers)
@@ -63,16 +80,23 @@ class FeatsDataset(torch.utils.data.Dataset):
         self.set_ids: list[int] = []
         self.lengths: list[int] = []
         self.locations: list[str] = []
+        self.audio_readers: dict[int, Any] = {}  # set id -> UtteranceAudio, for dirs read as audio
+        self._resampled: set[int] = set()
         self.labels: dict[str, list[Any]] = {n: [] for n in self.label_names}
         self.report = FilterReport()
         owner: dict[str, Path] = {}
         for set_id, d in enumerate(self.dirs):
             scp = d / "feats.scp"
-            if not scp.is_file():
-                raise DataDirError([Problem(scp, 0, "file not found (a data argument must hold feats.scp)",
+            if not scp.is_file() and audio and (d / "wav.scp").is_file():
+                entries, frames = self._audio_entries(d, set_id)
+                scp = d / "wav.scp"
+            elif not scp.is_file():
+                what = "feats.scp, or wav.scp for a model whose upstream reads audio" if audio else "feats.scp"
+                raise DataDirError([Problem(scp, 0, f"file not found (a data argument must hold {what})",
                                             "missing")])
-            entries = read_unique(scp)
-            frames = self._num_frames(d, entries)
+            else:
+                entries = read_unique(scp)
+                frames = self._num_frames(d, entries)
             read = labelled is None or labelled[set_id]
             labels = {n: self._read_labels(d, n, p, label_root) if read else {} for n, p in label_parsers.items()}
             for e in entries:
@@ -106,6 +130,27 @@ class FeatsDataset(torch.utils.data.Dataset):
                              f"{max_frames} frames)")
         self._load = kaldiio.load_mat
         self.input_dim = int(self[0]["feats"].shape[1])
+
+    def _audio_entries(self, d: Path, set_id: int) -> tuple[list[_Entry], dict[str, int]]:
+        """The utterances of a data dir read as audio, and their lengths in 10 ms frames."""
+        from jsertk.data.datadir import DataDir
+        from jsertk.data.info import utt_durations
+        from jsertk.features.audio import UtteranceAudio
+
+        data = DataDir(d)
+        reader = UtteranceAudio(data)
+        self.audio_readers[set_id] = reader
+        utts = sorted(data.utt2spk())
+        known = utt_durations(data, read_audio=True)
+        if known is not None:
+            frames = {u: int(known[0][u] * 100) for u in utts}
+        else:
+            log.warning("%s: no utt2dur or readable headers; reading every utterance's audio to get its length", d)
+            frames = {}
+            for u in utts:
+                samples, rate = reader.read(u)
+                frames[u] = int(samples.size * 100 / rate)
+        return [_Entry(u, u, k + 1) for k, u in enumerate(utts)], frames
 
     @staticmethod
     def _num_frames(d: Path, entries) -> dict[str, int]:
@@ -145,11 +190,27 @@ class FeatsDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.utts)
 
+    def _read_audio(self, i: int) -> np.ndarray:
+        from jsertk.features.fbank import resample
+
+        samples, rate = self.audio_readers[self.set_ids[i]].read(self.utts[i])
+        if rate != AUDIO_RATE:
+            if rate not in self._resampled:
+                self._resampled.add(rate)
+                log.info("%s: resampling %d Hz audio to %d Hz (first: utterance '%s')",
+                         self.dirs[self.set_ids[i]], rate, AUDIO_RATE, self.utts[i])
+            samples = resample(samples, rate, AUDIO_RATE)
+        return samples[:, None]
+
     def __getitem__(self, i: int) -> dict:
-        try:
-            feats = np.asarray(self._load(self.locations[i]), dtype=np.float32)
-        except Exception as e:
-            raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: {e}") from None
+        if self.set_ids[i] in self.audio_readers:
+            feats = self._read_audio(i)
+        else:
+            try:
+                feats = np.asarray(self._load(self.locations[i]), dtype=np.float32)
+            except Exception as e:
+                raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: "
+                                 f"{e}") from None
         item = {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
         if self.pseudo is not None:
             item["pseudo"] = self.pseudo[i]

@@ -1,5 +1,5 @@
-"""`jsertk compute-fbank` as a library call: one job of a split data dir (or the whole dir), and for
-the whole dir the merge into a complete feature dir."""
+"""`jsertk compute-fbank` and `jsertk dump-upstream` as a library call: one job of a split data dir
+(or the whole dir), and for the whole dir the merge into a complete feature dir."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,18 +13,19 @@ from jsertk.utils.errors import InputError
 
 
 @dataclass
-class FbankJob:
+class FeatureJob:
     source: Path  # the data dir the job read (DATA or DATA/split<N>/k)
     part: Path  # where its feats.scp went
     result: ExtractResult
     merged: MergeResult | None  # the whole-dir run's merge; None for one job of N
 
 
-def compute_fbank(data: Path, out: Path, config: FbankConfig, job: int | None = None, nj: int | None = None,
-                  split_by: str = "speaker", resample: bool = False, skip_bad: bool = False,
-                  max_segment_overshoot: float = 0.5, progress: bool = True) -> FbankJob:
+def compute_features(data: Path, out: Path, config: FbankConfig, job: int | None = None, nj: int | None = None,
+                      split_by: str = "speaker", resample: bool = False, skip_bad: bool = False,
+                      max_segment_overshoot: float = 0.5, progress: bool = True) -> FeatureJob:
     """Features of DATA (job None) into the feature dir OUT, or of DATA/split<nj>/<job> into OUT's part
-    of that job (then `merge_parts` joins the jobs)."""
+    of that job (then `merge_parts` joins the jobs). `config`: an FbankConfig, or any config with
+    its interface (jsertk.infer.dump_upstream.UpstreamDumpConfig)."""
     if (job is None) != (nj is None):
         raise InputError("give --job and --nj together (or neither)")
     single = job is None
@@ -42,4 +43,4 @@ def compute_fbank(data: Path, out: Path, config: FbankConfig, job: int | None = 
     result = extract_part(DataDir(src_path), part, config, resample_audio=resample, skip_bad=skip_bad,
                           max_overshoot=max_segment_overshoot, progress=progress)
     merged = merge_parts(data, out, 1, split_by) if single else None
-    return FbankJob(src_path, part, result, merged)
+    return FeatureJob(src_path, part, result, merged)

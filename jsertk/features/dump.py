@@ -2,7 +2,7 @@
 
 `OUT` becomes a complete data dir usable for training: the source data dir's files
 (wav.scp, segments, utt2spk, spk2utt, text, labels), filtered to the utterances that got
-features, plus feats.scp, utt2num_frames, fbank.yaml and, when some were skipped, bad_utts.
+features, plus feats.scp, utt2num_frames, fbank.yaml (or upstream.yaml) and, when some were skipped, bad_utts.
 feats.scp is written last, so its presence means the merge is complete.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import yaml
 from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.data.schema import FILES
 from jsertk.data.table import read_entries, read_table, write_table
-from jsertk.features.extract import CONFIG_NAME, check_job, part_dir
+from jsertk.features.extract import CONFIG_NAMES, check_job, part_dir
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 
@@ -44,7 +44,7 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
     if missing:
         raise InputError(f"{out}: job(s) {', '.join(map(str, missing))} of {nj} have not finished (no "
                          f"{parts[missing[0] - 1] / 'feats.scp'}); rerun them (jsertk launch --only-failed ...)")
-    config = _same_config(parts)
+    config_name, config = _same_config(parts)
     scp: dict[str, str] = {}
     frames: dict[str, str] = {}
     failed: dict[str, str] = {}
@@ -67,22 +67,29 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
             (out / "bad_utts").unlink()
     with contextlib.suppress(FileNotFoundError):
         (out / CMVN_NAME).unlink()  # statistics of the old features; compute-cmvn rewrites it
-    atomic_write_text(out / CONFIG_NAME, config)
+    for other in CONFIG_NAMES:
+        if other != config_name:
+            with contextlib.suppress(FileNotFoundError):
+                (out / other).unlink()
+    atomic_write_text(out / config_name, config)
     write_table(out / "feats.scp", scp)
     return MergeResult(len(scp), failed)
 
 
-def _same_config(parts: list[Path]) -> str:
-    texts = {p: (p / CONFIG_NAME).read_text() if (p / CONFIG_NAME).is_file() else "" for p in parts}
+def _same_config(parts: list[Path]) -> tuple[str, str]:
+    """(name, text) of the options file every job wrote; they must all be the same."""
+    names = [n for n in CONFIG_NAMES if (parts[0] / n).is_file()]
+    if not names:
+        raise InputError(f"{parts[0]}: no {' or '.join(CONFIG_NAMES)} (the job did not finish)")
+    name = names[0]
+    texts = {p: (p / name).read_text() if (p / name).is_file() else "" for p in parts}
     first = texts[parts[0]]
     for p, text in texts.items():
         if text != first:
-            raise InputError(f"{p / CONFIG_NAME} differs from {parts[0] / CONFIG_NAME}: the jobs ran with different "
-                             "fbank options; rerun them all")
-    if not first:
-        raise InputError(f"{parts[0] / CONFIG_NAME} is missing")
+            raise InputError(f"{p / name} differs from {parts[0] / name}: the jobs ran with different "
+                             "feature options; rerun them all")
     yaml.safe_load(first)
-    return first
+    return name, first
 
 
 def _check_coverage(src: DataDir, scp: dict[str, str], failed: dict[str, str], out: Path) -> None:

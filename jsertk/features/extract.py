@@ -1,4 +1,8 @@
-"""Fbank extraction over a data dir, one job's share at a time, streaming utterance by utterance.
+"""Feature extraction over a data dir, one job's share at a time, streaming utterance by utterance.
+
+The features are fbank (`FbankConfig`) or an upstream's hidden states (`UpstreamDumpConfig`):
+any config with `sample_rate`, `config_name`, `as_dict()` and `extractor()`, whose extractor maps
+float samples to a (frames, dim) matrix.
 
 Job k of N reads `DATA/split<N>/k` (`split<N>utt` when split by utterance) and writes
 `OUT/split<N>/k/`: feats.ark, feats.scp, utt2num_frames and, with skip_bad, bad_utts.
@@ -8,6 +12,7 @@ feats.scp is written last and atomically: its presence means the job finished.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,16 +20,20 @@ from pathlib import Path
 import yaml
 
 from jsertk.data.datadir import DataDir
+from jsertk.data.schema import FEATURE_DESCRIPTIONS
 from jsertk.data.split import SPLIT_MODES, split_dir_name
 from jsertk.data.table import write_table
 from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S, AudioError, UtteranceAudio
-from jsertk.features.fbank import FbankConfig, FbankExtractor, resample
+from jsertk.features.fbank import FbankConfig, resample
 from jsertk.features.io import ArkScpWriter
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 from jsertk.utils.progress import Progress
 
-CONFIG_NAME = "fbank.yaml"
+log = logging.getLogger("jsertk.features")
+CONFIG_NAME = FbankConfig.config_name
+# the options file each kind of features leaves beside them (merge_parts looks for one of these)
+CONFIG_NAMES = FEATURE_DESCRIPTIONS
 
 
 @dataclass
@@ -75,7 +84,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def extract_part(src: DataDir, part: Path, config: FbankConfig, *, resample_audio: bool = False,
+def extract_part(src: DataDir, part: Path, config, *, resample_audio: bool = False,
                  skip_bad: bool = False, max_overshoot: float = MAX_SEGMENT_OVERSHOOT_S,
                  progress: bool = True) -> ExtractResult:
     """Features of every utterance of `src` into `part`.
@@ -92,11 +101,12 @@ def extract_part(src: DataDir, part: Path, config: FbankConfig, *, resample_audi
             stale.unlink()
     _remove_stale_temps(part)
     reader = UtteranceAudio(src, max_overshoot)
-    extract = FbankExtractor(config)
+    extract = config.extractor()
     utts = src.utterances()
     result = ExtractResult()
+    resampled: set[int] = set()  # rates logged once each
     frames: dict[str, int] = {}
-    meter = Progress(len(utts), f"fbank {src.path}") if progress else None
+    meter = Progress(len(utts), f"{config.config_name.split('.')[0]} {src.path}") if progress else None
     with ArkScpWriter(part / "feats.ark", scp) as writer:
         for utt in utts:
             try:
@@ -106,6 +116,10 @@ def extract_part(src: DataDir, part: Path, config: FbankConfig, *, resample_audi
                         raise AudioError(reader.source_of(utt), f"sample rate is {rate} Hz, expected "
                                          f"{config.sample_rate} Hz (give --resample to convert, or --sample-rate "
                                          f"{rate})", utt)
+                    if rate not in resampled:
+                        resampled.add(rate)
+                        log.info("%s: resampling %d Hz audio to %d Hz (first: utterance '%s')", src.path, rate,
+                                 config.sample_rate, utt)
                     samples = resample(samples, rate, config.sample_rate)
                 feats = extract(samples, reader.source_of(utt))
             except AudioError as e:
@@ -125,7 +139,10 @@ def extract_part(src: DataDir, part: Path, config: FbankConfig, *, resample_audi
         write_table(part / "utt2num_frames", frames)
         if result.failed:
             write_table(part / "bad_utts", result.failed)
-        atomic_write_text(part / CONFIG_NAME, yaml.safe_dump(config.as_dict(), sort_keys=False))
+        for other in CONFIG_NAMES:  # left by an earlier run of other features
+            with contextlib.suppress(FileNotFoundError):
+                (part / other).unlink()
+        atomic_write_text(part / config.config_name, yaml.safe_dump(config.as_dict(), sort_keys=False))
     if meter:
         meter.close()
     result.utterances = len(frames)

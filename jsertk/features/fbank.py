@@ -6,7 +6,7 @@ features (and a `--dither` value) mean the same as in Kaldi.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -18,6 +18,7 @@ INT16_SCALE = 32768.0
 
 @dataclass(frozen=True)
 class FbankConfig:
+    config_name: ClassVar[str] = "fbank.yaml"  # written beside the features it made
     num_mel_bins: int = 80
     frame_length_ms: float = 25.0
     frame_shift_ms: float = 10.0
@@ -51,6 +52,9 @@ class FbankConfig:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def extractor(self) -> "FbankExtractor":
+        return FbankExtractor(self)
 
     def knf_options(self):
         import kaldi_native_fbank as knf

@@ -1,19 +1,32 @@
 """Kaldi ark/scp feature I/O over kaldiio, with atomic writing.
 
 A feature set is `feats.ark` (binary matrices) plus `feats.scp` (`<utt> <ark-path>:<offset>`).
+float32/float64 matrices are Kaldi's binary matrices (FM/DM); float16 ones (dumped upstream states)
+are stored as kaldiio's NPY records, which Kaldi's own tools cannot read but kaldiio does.
 `ArkScpWriter` writes both under temporary names and renames them into place only when
 closed without error, so a killed job leaves no half-written scp behind.
 """
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import struct
 from pathlib import Path
 from typing import Iterator
 
 import kaldiio
 import numpy as np
 from kaldiio.matio import write_array
+
+
+def _write_npy(fd, array: np.ndarray) -> None:
+    """kaldiio's NPY record (`save_ark(write_function="numpy")`): b"NPY", a length header, np.save bytes."""
+    buf = io.BytesIO()
+    np.save(buf, array)
+    data = buf.getvalue()
+    n = (len(data).bit_length() + 7) // 8
+    fd.write(b"NPY" + struct.pack("<B", n) + len(data).to_bytes(n, "little") + data)
 
 
 def read_scp(path: str | os.PathLike) -> Iterator[tuple[str, np.ndarray]]:
@@ -60,7 +73,11 @@ class ArkScpWriter:
         self._keys.add(key)
         self._ark.write((key + " ").encode("utf-8"))
         offset = self._ark.tell()
-        write_array(self._ark, np.ascontiguousarray(array))
+        array = np.ascontiguousarray(array)
+        if array.dtype == np.float16:
+            _write_npy(self._ark, array)
+        else:
+            write_array(self._ark, array)
         self._scp.write(f"{key} {self.ark_path}:{offset}\n")
         self.count += 1
 

@@ -12,11 +12,12 @@ from typing import Iterator
 
 import torch
 
-from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.feats import AUDIO_RATE, FeatsDataset, collate
 from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 from jsertk.models.components import min_input_frames
 from jsertk.models.ctc_greedy import ctc_greedy
+from jsertk.models.frontend import reads_waveforms
 from jsertk.utils.errors import InputError
 
 METHODS = ("greedy", "ctc_beam", "joint")
@@ -65,7 +66,8 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
         from jsertk.infer.joint_beam import build_joint_beam_search
 
         search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty, lm, opts.lm_weight)
-    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
+    audio = reads_waveforms(model)
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio)
     min_frames = min_input_frames(model)
     sampler = BucketBatchSampler(data.lengths, opts.max_frames_per_batch, shuffle=False)
     for idx in sampler.all_batches(0):
@@ -81,7 +83,8 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
         hyps = _decode_batch(model, batch, opts, search, device, lm)
         stats.decode_seconds += time.perf_counter() - t0
         stats.utterances += len(idx)
-        stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
+        stats.audio_seconds += float(batch["feat_lens"].sum()) / AUDIO_RATE if audio \
+            else float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
         for utt, (ids, score) in zip(batch["utts"], hyps):
             yield Hyp(utt, tokenizer.decode(ids), ids, score)
 

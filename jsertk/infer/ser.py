@@ -14,10 +14,11 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.feats import AUDIO_RATE, FeatsDataset, collate
 from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.asr import DecodeStats
 from jsertk.models.components import min_input_frames
+from jsertk.models.frontend import reads_waveforms
 
 
 @dataclass
@@ -53,7 +54,8 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
     """Results for the utterances of `data_dir` long enough for the encoder (the others are counted
     in `stats.too_short` and, given `skipped`, appended to it), in bucketed order; `progress(done,
     total)` after each batch."""
-    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0)
+    audio = reads_waveforms(model)
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
     min_frames = min_input_frames(model)
     total = sum(n >= min_frames for n in data.lengths)
@@ -71,7 +73,8 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
                                 batch["utts"])
         stats.decode_seconds += time.perf_counter() - t0
         stats.utterances += len(idx)
-        stats.audio_seconds += float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
+        stats.audio_seconds += float(batch["feat_lens"].sum()) / AUDIO_RATE if audio \
+            else float(batch["feat_lens"].sum()) * frame_shift_ms / 1000.0
         yield from results
         if progress:
             progress(stats.utterances, total)

@@ -24,7 +24,8 @@ class ASRModel(torch.nn.Module):
                  encoder_conf: dict | None = None, decoder: str = "none", decoder_conf: dict | None = None,
                  ctc_weight: float = 1.0, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
                  cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none",
-                 freq_warp: float = 0.0):
+                 freq_warp: float = 0.0, upstream: dict | None = None,
+                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None):
         from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
             LabelSmoothingLoss,
         )
@@ -40,8 +41,10 @@ class ASRModel(torch.nn.Module):
         self.vocab_size = len(token_list)
         self.blank_id, self.sos_eos_id = 0, self.vocab_size - 1
         self.ctc_weight = ctc_weight
-        self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp)
-        self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}), input_size=input_dim)
+        self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp, upstream, upstream_shape,
+                                 upstream_module)
+        self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}),
+                                       input_size=self.frontend.output_size)
         enc_dim = self.encoder.output_size()
         # reduce=False: ESPnet returns each utterance's loss divided by the batch size (the terms of
         # its batch average), so the per-utterance losses of the joint model come from ESPnet too
@@ -51,6 +54,9 @@ class ASRModel(torch.nn.Module):
             self.decoder = build_component("decoder", decoder, dict(decoder_conf or {}),
                                            vocab_size=self.vocab_size, encoder_output_size=enc_dim)
             self.att_loss = LabelSmoothingLoss(self.vocab_size, IGNORE_ID, lsm_weight, normalize_length=False)
+
+    def on_optimizer_step(self) -> None:
+        self.frontend.on_optimizer_step()
 
     def encode(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, lens = self.frontend(feats, feat_lens)

@@ -16,12 +16,29 @@ from jsertk.models import espnet_import  # noqa: F401
 from jsertk.utils.config import ConfigError
 
 
+class IdentityEncoder(torch.nn.Module):
+    """No encoder layers: the frontend's output (an upstream's weighted sum, typically), optionally
+    projected to `output_size` (0 = keep the input size) with dropout. ESPnet's encoder interface."""
+
+    def __init__(self, input_size: int, output_size: int = 0, dropout_rate: float = 0.0):
+        super().__init__()
+        self._size = output_size or input_size
+        self.proj = torch.nn.Linear(input_size, output_size) if output_size else torch.nn.Identity()
+        self.dropout = torch.nn.Dropout(dropout_rate)
+
+    def output_size(self) -> int:
+        return self._size
+
+    def forward(self, xs_pad: torch.Tensor, ilens: torch.Tensor, prev_states=None):
+        return self.dropout(self.proj(xs_pad)), ilens, None
+
+
 def _classes(kind: str) -> dict:
     if kind == "encoder":
         from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
         from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
 
-        return {"conformer": ConformerEncoder, "transformer": TransformerEncoder}
+        return {"conformer": ConformerEncoder, "transformer": TransformerEncoder, "identity": IdentityEncoder}
     if kind == "decoder":
         from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 

@@ -1,8 +1,13 @@
-"""Model frontend over precomputed features: global CMVN, then SpecAugment while training.
+"""Model frontend: global CMVN, then SpecAugment while training, over fbank or an upstream.
 
 The CMVN mean and standard deviation are given as arrays (the task reads them from the Kaldi
 stats file, `jsertk.features.cmvn.read_mean_std`) and become buffers of the model, so a trained
 model needs no stats file.
+
+With an upstream (`frontend.upstream.path`, a pretrained speech encoder) the input is either
+waveforms (B, S, 1), run through the upstream in the model, or its hidden states dumped by
+`jsertk dump-upstream` (B, T, L*D); both become (B, T, L, D), are optionally layer-normalised and
+CMVN-normalised per state, and are reduced to (B, T, D) by the learned weighted sum.
 """
 from __future__ import annotations
 
@@ -75,6 +80,101 @@ def frequency_warp(x: torch.Tensor, max_warp: float) -> torch.Tensor:
     return x.gather(2, lo[:, None, :].expand_as(x)) * (1 - w) + x.gather(2, hi[:, None, :].expand_as(x)) * w
 
 
+FREEZE_MODES = "frozen, finetune, top:N (only the top N layers train) or after:N (frozen for N updates)"
+
+
+def parse_freeze(value) -> tuple[str, int]:
+    """`frontend.upstream.freeze` -> (mode, N)."""
+    text = str(value)
+    mode, _, n = text.partition(":")
+    if mode in ("frozen", "finetune") and not n:
+        return mode, 0
+    if mode in ("top", "after") and n.isdigit():
+        return mode, int(n)
+    raise ConfigError(f"config key 'frontend.upstream.freeze': '{text}' is not one of {FREEZE_MODES}")
+
+
+class UpstreamInput(torch.nn.Module):
+    """Waveforms or dumped hidden states -> the weighted sum of the chosen states (B, T, D).
+
+    Freezing: `frozen` runs the upstream without gradients in eval mode; `top:N` trains only its
+    top N transformer layers (and its final layer norm); `after:N` keeps it frozen for the first N
+    optimizer updates (counted in `updates`, saved with the model), then fine-tunes all of it."""
+
+    def __init__(self, input_dim: int, conf: dict, cmvn: tuple[np.ndarray, np.ndarray] | None,
+                 shape: tuple[int, int], upstream: torch.nn.Module | None):
+        """`shape`: (hidden states, dimension) of the upstream; `upstream`: the `Upstream` module
+        when the input is waveforms (input_dim 1), else None (dumped states)."""
+        super().__init__()
+        from jsertk.models.upstream import LayerWeightedSum
+
+        self.num_states, self.dim = shape
+        stacked = self.num_states * self.dim
+        self.upstream = None
+        self.freeze, self.unfreeze_after = parse_freeze(conf["freeze"])
+        if input_dim == 1:  # waveforms
+            if upstream is None:
+                raise ValueError("waveform input needs the upstream module")
+            self.upstream = upstream
+            self._set_trainable()
+            self.register_buffer("updates", torch.zeros((), dtype=torch.long))
+        elif input_dim != stacked:
+            raise ConfigError(f"the input features have dimension {input_dim}, but the upstream {conf['path']} gives "
+                              f"{self.num_states} hidden states of {self.dim} ({stacked} when dumped by jsertk "
+                              "dump-upstream), or read waveforms (a data dir with wav.scp)")
+        elif self.freeze != "frozen":
+            raise ConfigError(f"config key 'frontend.upstream.freeze' is {conf['freeze']}, but the input is dumped "
+                              "hidden states, which cannot be fine-tuned: give the data dirs (with wav.scp) to run "
+                              "the upstream in the model, or set freeze: frozen")
+        self.cmvn = GlobalCMVN(stacked, *(cmvn or (None, None)))
+        self.layer_sum = LayerWeightedSum(self.num_states, conf["layers"], normalize=conf["layer_norm"])
+        self.output_size = self.dim
+
+    def _set_trainable(self) -> None:
+        up = self.upstream
+        train_all = self.freeze == "finetune" or self.freeze == "after"
+        for p in up.parameters():
+            p.requires_grad = train_all
+        if self.freeze == "top":
+            layers = up.model.layers if up.kind == "whisper" else up.model.encoder.layers
+            if self.unfreeze_after > len(layers):
+                raise ConfigError(f"config key 'frontend.upstream.freeze': top:{self.unfreeze_after}, but the "
+                                  f"upstream has {len(layers)} layers")
+            top = list(layers[len(layers) - self.unfreeze_after:]) if self.unfreeze_after else []
+            final = [up.model.layer_norm] if up.kind == "whisper" else [getattr(up.model.encoder, "layer_norm", None)]
+            for module in top + [m for m in final if m is not None]:
+                for p in module.parameters():
+                    p.requires_grad = True
+
+    def frozen_now(self) -> bool:
+        return self.freeze == "frozen" or (self.freeze == "after" and int(self.updates) < self.unfreeze_after)
+
+    def on_optimizer_step(self) -> None:
+        if self.upstream is not None:
+            self.updates += 1
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.upstream is not None and self.frozen_now():
+            self.upstream.eval()  # no dropout or masking inside a frozen upstream
+        return self
+
+    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.upstream is not None:
+            if self.frozen_now():
+                self.upstream.eval()
+                with torch.no_grad():
+                    states, lens = self.upstream(x[..., 0], lens)
+            else:
+                if self.training:
+                    self.upstream.train()
+                states, lens = self.upstream(x[..., 0], lens)
+            b, t = states.shape[:2]
+            x = states.reshape(b, t, -1)
+        x = self.cmvn(x, lens)
+        return self.layer_sum(x.view(x.size(0), x.size(1), self.num_states, self.dim)), lens
+
+
 class Frontend(torch.nn.Module):
     """Global CMVN, then optionally per-utterance mean (and variance) normalisation, on every call;
     in training mode only, a random frequency warp before them and ESPnet's SpecAug after (if enabled).
@@ -83,8 +183,19 @@ class Frontend(torch.nn.Module):
     voice's spectral tilt), which helps most when test speakers are unlike the training ones."""
 
     def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None,
-                 utterance_mvn: str = "none", freq_warp: float = 0.0):
+                 utterance_mvn: str = "none", freq_warp: float = 0.0, upstream: dict | None = None,
+                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None):
+        """`upstream`: the frontend.upstream section (its `path` non-empty when there is one), with
+        the upstream's `upstream_shape` and, for waveform input, its module."""
         super().__init__()
+        self.upstream = None
+        if upstream and upstream.get("path"):
+            if freq_warp:
+                raise ConfigError("config key 'frontend.freq_warp' warps filterbank channels; it cannot be used "
+                                  "with an upstream (set it to 0)")
+            self.upstream = UpstreamInput(dim, upstream, cmvn, upstream_shape, upstream_module)
+            dim, cmvn = self.upstream.output_size, None
+        self.output_size = dim
         if not 0.0 <= freq_warp < 0.5:
             raise ConfigError(f"config key 'frontend.freq_warp' must be in [0, 0.5), got {freq_warp}")
         self.freq_warp = freq_warp
@@ -100,7 +211,13 @@ class Frontend(torch.nn.Module):
                 conf.pop("time_mask_width_ratio_range")
             self.specaug = build_component("specaug", "specaug", conf)
 
+    def on_optimizer_step(self) -> None:
+        if self.upstream is not None:
+            self.upstream.on_optimizer_step()
+
     def forward(self, feats: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.upstream is not None:
+            feats, lens = self.upstream(feats, lens)
         if self.freq_warp and self.training:
             feats = frequency_warp(feats, self.freq_warp)
         x = self.cmvn(feats, lens)
@@ -109,3 +226,8 @@ class Frontend(torch.nn.Module):
         if self.specaug is not None and self.training:
             x, lens = self.specaug(x, lens)
         return x, lens
+
+
+def reads_waveforms(model: torch.nn.Module) -> bool:
+    """True when the model's frontend runs an upstream on waveforms (its input is audio)."""
+    return any(isinstance(m, UpstreamInput) and m.upstream is not None for m in model.modules())

@@ -103,6 +103,7 @@ class JointModel(torch.nn.Module):
 
     def on_optimizer_step(self) -> None:
         """Called by the trainer after every optimizer update."""
+        self.asr.on_optimizer_step()
         if hasattr(self, "dm_updates"):
             self.dm_updates += 1
 

@@ -14,6 +14,18 @@ TOKENIZER_SUBDIR = "tokenizer"
 # The output layer of a model with no tokenizer (an acoustic-only joint model): CTC blank and
 # <sos/eos> only, so the network keeps one shape; nothing is decoded from it.
 NO_TOKENS = ["<blank>", "<sos/eos>"]
+ENCODER_DEFAULTS = {"output_size": 256, "attention_heads": 4, "linear_units": 1024, "num_blocks": 12,
+                    "input_layer": "conv2d", "dropout_rate": 0.1}
+IDENTITY_OPTIONS = ("output_size", "dropout_rate")
+
+
+def encoder_options(cfg: dict) -> dict:
+    """encoder_conf as passed to the encoder: for `encoder: identity`, without the layer options
+    of the conformer defaults it inherits (they have no meaning there)."""
+    conf = dict(cfg["encoder_conf"])
+    if cfg["encoder"] == "identity":
+        conf = {k: v for k, v in conf.items() if k in IDENTITY_OPTIONS or ENCODER_DEFAULTS.get(k, object()) != v}
+    return conf
 
 
 class AsrTask(Task):
@@ -26,11 +38,17 @@ class AsrTask(Task):
             # utterance_mvn: none, mean or mean_var (per utterance, after global CMVN);
             # freq_warp: training-time random frequency stretch of up to +-this share (0 = off);
             # specaug: ESPnet SpecAug keys over the defaults of jsertk.models.frontend
+            # upstream: a pretrained speech encoder under the encoder (docs/upstreams.md); path "" = none
             "frontend": {"utterance_mvn": "none", "freq_warp": 0.0, "apply_specaug": True,
-                         "specaug": OpenSection()},
-            "encoder": "conformer",  # or transformer
-            "encoder_conf": OpenSection({"output_size": 256, "attention_heads": 4, "linear_units": 1024,
-                                         "num_blocks": 12, "input_layer": "conv2d", "dropout_rate": 0.1}),
+                         "specaug": OpenSection(),
+                         "upstream": {"path": "",  # local transformers folder (wav2vec2 hubert wavlm data2vec whisper)
+                                      "layers": None,  # null/all: weighted sum of every state; [i, j]: of those; i: one
+                                      "layer_norm": True,  # normalise each state per frame before the sum
+                                      "freeze": "frozen",  # frozen, finetune, top:N, after:N (updates)
+                                      "dtype": "float32",  # upstream compute precision
+                                      "whisper_input": "crop"}},  # Whisper: crop or pad (to 30 s)
+            "encoder": "conformer",  # transformer, or identity (no layers: the frontend's output, projected)
+            "encoder_conf": OpenSection(ENCODER_DEFAULTS),
             "decoder": "none",  # or transformer
             "decoder_conf": OpenSection({"attention_heads": 4, "linear_units": 1024, "num_blocks": 3,
                                          "dropout_rate": 0.1}),
@@ -85,11 +103,20 @@ class AsrTask(Task):
         cmvn = read_mean_std(cfg["cmvn"]) if training and cfg["cmvn"] else None
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
         tokens = resources.tokenizer.tokens if resources.tokenizer is not None else NO_TOKENS
+        upstream = dict(cfg["frontend"]["upstream"])
+        shape = module = None
+        if upstream["path"]:
+            from jsertk.tasks.upstream import load_upstream, upstream_shape
+
+            shape = upstream_shape(upstream["path"])
+            if input_dim == 1:  # waveforms: the upstream runs inside the model
+                module = load_upstream(upstream["path"], upstream["dtype"], upstream["whisper_input"])
         return ASRModel(input_dim, tokens, encoder=cfg["encoder"],
-                        encoder_conf=dict(cfg["encoder_conf"]), decoder=cfg["decoder"],
+                        encoder_conf=encoder_options(cfg), decoder=cfg["decoder"],
                         decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
                         utterance_mvn=cfg["frontend"]["utterance_mvn"],
-                        freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0, **cfg["model_conf"])
+                        freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0,
+                        upstream=upstream, upstream_shape=shape, upstream_module=module, **cfg["model_conf"])
 
 
 def check_component_sections(cfg: dict) -> None:
@@ -100,7 +127,7 @@ def check_component_sections(cfg: dict) -> None:
     ASR model's sections (asr, jser) is checked by `load_train_config`."""
     from jsertk.models.components import check_component_options
 
-    check_component_options("encoder", cfg["encoder"], cfg["encoder_conf"])
+    check_component_options("encoder", cfg["encoder"], encoder_options(cfg))
     if cfg["decoder"] != "none":
         check_component_options("decoder", cfg["decoder"], cfg["decoder_conf"])
     check_component_options("specaug", "specaug", cfg["frontend"]["specaug"])

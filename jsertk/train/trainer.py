@@ -19,10 +19,11 @@ import numpy as np
 import torch
 import yaml
 
-from jsertk.dataset.feats import FeatsDataset, collate
+from jsertk.dataset.feats import AUDIO_FRAME, FeatsDataset, collate
 from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.models.components import min_input_frames
 from jsertk.tasks.base import get_task
+from jsertk.tasks.upstream import check_model_input
 from jsertk.train import checkpoint as ckpt
 from jsertk.train.distributed import (
     AlwaysLoss,
@@ -83,7 +84,9 @@ class Trainer:
             self.resources = spec.setup(cfg, self.expdir, training=False)
         parsers = spec.label_parsers(self.resources)
         self.label_names = list(parsers)
-        lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"])
+        # a model whose upstream runs on waveforms reads data dirs without feats.scp as audio
+        audio = bool((cfg.get("frontend") or {}).get("upstream", {}).get("path"))
+        lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"], audio=audio)
         self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths,
                                       **spec.train_data_options(cfg, len(train_dirs)))
         spec.check_data(cfg, self.resources, self.train_set)
@@ -102,6 +105,7 @@ class Trainer:
                         "form batches of one over the budget", self.dcfg["max_utt_frames"],
                         self.dcfg["max_frames_per_batch"])
         cfg["input_dim"] = self.train_set.input_dim
+        check_model_input(cfg, list(train_dirs) + list(valid_dirs or []), cfg["input_dim"])
         if dist.is_main:
             save_config(cfg, self.expdir / "config.yaml")
             provenance.record(self.expdir)  # command line, versions, git revision, host
@@ -326,7 +330,8 @@ class Trainer:
                 if self.step % self.tcfg["log_interval"] == 0:
                     self._log_progress(epoch, i + 1, n_batches, window)
                     window = time.time()
-            frames += int(batch["feat_lens"].sum())
+            # waveform input: samples -> 10 ms frames, the unit of the dataset's lengths
+            frames += int(batch["feat_lens"].sum()) // (AUDIO_FRAME if self.train_set.audio_readers else 1)
             self.consumed = i + 1
             bar.update(1)
             if out["stats"].get("loss"):
@@ -339,7 +344,8 @@ class Trainer:
         bar.close()
         elapsed = time.time() - t0
         result = self._reduce_stats(self.epoch_sums, "train")
-        audio_s = all_reduce_sum([frames * self.dcfg["frame_shift_ms"] / 1000.0], self.dist)[0]
+        shift_ms = 10.0 if self.train_set.audio_readers else self.dcfg["frame_shift_ms"]
+        audio_s = all_reduce_sum([frames * shift_ms / 1000.0], self.dist)[0]
         result.update({"train/audio_seconds_per_second": audio_s / max(elapsed, 1e-9), "train/epoch_time_s": elapsed})
         return result
 

@@ -14,8 +14,10 @@ Runs stages --stage .. --stop-stage of a cross-validated emotion recipe; run it 
 Stages:
   0  data preparation: local/data.sh --corpus-root R --nj N --datadir DIR <local-data-opts> -> <datadir>/<corpus>,
      then jsertk data validate
-  1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>
-  2  folds: jsertk data folds -> <dumpdir>/fbank/<corpus>/folds/fold<k>/{train,dev,test} (speaker-
+  1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>;
+     with --upstream DIR the hidden states of that pretrained encoder instead (jsertk dump-upstream)
+     -> <dumpdir>/upstream_<DIR name>/<corpus>
+  2  folds: jsertk data folds -> <dumpdir>/<features>/<corpus>/folds/fold<k>/{train,dev,test} (speaker-
      disjoint; dev speakers taken from the training speakers, --fold-dev); global CMVN statistics of
      each fold's training set only
   3  (--model joint) per fold: tokenizer and ASR pretraining on the fold's training transcripts,
@@ -48,12 +50,18 @@ datadir=data              # Kaldi data dirs
 dumpdir=dump              # features: <dumpdir>/fbank/<corpus>, folds under it
 expdir=exp                # experiments: <expdir>/fold<k>/<ser exp>, results <expdir>/<ser exp>_folds
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz
+upstream=                 # a local pretrained speech encoder (transformers folder: wav2vec2, hubert, wavlm,
+                          # data2vec-audio, whisper): frozen, dumped once in stage 1, its layers' weighted sum
+                          # feeds the model (config: conf/train_ser_upstream.yaml); empty: fbank
+whisper_input=crop        # a Whisper upstream's input: crop (to the utterance) or pad (to 30 s); docs/upstreams.md
+upstream_opts=            # more jsertk dump-upstream options, e.g. "--device cuda"
 fold_scheme="file"        # jsertk data folds --scheme: file (the corpus's spk2fold/utt2fold), auto, loso, groups:N
 fold_dev=next-fold        # dev set of each fold, from its training speakers: next-fold or speakers:N
 fold_opts=                # more jsertk data folds options, e.g. --allow-shared-speakers (an official split)
 folds=                    # folds to run, e.g. "1 3" (empty: all)
 model=acoustic            # acoustic (acoustic-only joint model) or joint (ASR branch + lexical view)
-ser_config=conf/train_ser.yaml  # emotion model config (stage 4)
+ser_config=               # emotion model config (stage 4); empty: conf/train_ser.yaml, with --upstream
+                          # conf/train_ser_upstream.yaml
 ser_tag=                  # experiment name <expdir>/fold<k>/ser_<tag> (empty: the config's name, train_ser.yaml -> ser)
 ser_args=                 # more jsertk train options for stage 4, e.g. "--set train.max_epochs=5"
 asr_exp=                  # --model joint: ASR experiment every fold starts from (empty: stage 3 trains one per fold)
@@ -66,7 +74,7 @@ decode_max_frames=20000   # padded input frames per decoding batch
 bootstrap_unit=utterance  # stage 6: what the 95% intervals resample (utterance or speaker)
 results_title=            # stage 6: heading of RESULTS.md (empty: corpus and experiment)
 cross_test_sets=          # stage 7: feature dirs of other corpora to test on, space separated (their recipes'
-                          # dump/fbank/<corpus>, made by their stages 0-1), e.g. ../../urdu/jser1/dump/fbank/urdu
+                          # dump/fbank/<corpus>, or dump/upstream_<name>/<corpus>, made by their stages 0-1), e.g. ../../urdu/jser1/dump/fbank/urdu
 cross_class_map=conf/shared_classes.yaml  # stage 7: every corpus's labels -> the shared classes
 baselines=                # stage 8: baselines, space separated: egemaps, compare (openSMILE sets), each with
                           # +spk for per-speaker normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
@@ -104,7 +112,18 @@ done
 decode_nj=${decode_nj:-${nj}}
 
 data=${datadir}/${corpus}
-feats=${dumpdir}/fbank/${corpus}
+feat_type=fbank
+if [ -n "${upstream}" ]; then
+  if [ "${model}" = joint ]; then
+    log "error: --upstream works with --model acoustic only (the ASR branch of --model joint reads fbank)"; exit 1
+  fi
+  [ -f "${upstream}/config.json" ] || { log "error: --upstream ${upstream}: no config.json (a local transformers model folder)"; exit 1; }
+  feat_type=upstream_$(basename "$(cd "${upstream}" && pwd)")
+fi
+ser_config=${ser_config:-conf/train_ser$([ -z "${upstream}" ] || echo _upstream).yaml}
+# what the emotion model is told of the upstream (stages 4 and 7)
+upstream_set=(--set "frontend.upstream.path=${upstream}" --set "frontend.upstream.whisper_input=${whisper_input}")
+feats=${dumpdir}/${feat_type}/${corpus}
 fold_root=${feats}/folds
 ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser.yaml -> ser
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
@@ -128,13 +147,16 @@ if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
 fi
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
-  settings="steps/make_fbank.sh --fbank-opts '${fbank_opts}' ${data} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+  extract=(--extract-cmd compute-fbank --fbank-opts "${fbank_opts}")
+  # one torch thread per job: --nj jobs share the machine's cores
+  [ -z "${upstream}" ] || extract=(--extract-cmd dump-upstream --fbank-opts "--upstream ${upstream} --whisper-input ${whisper_input} --threads 1 ${upstream_opts}")
+  settings="steps/make_fbank.sh ${extract[*]} ${data} ($(cat "${data}/.done.stage0" 2>/dev/null))"
   if is_done "${feats}/.done.stage1" "${settings}"; then
     log "stage 1: ${feats} done before, skipped"
   else
-    log "stage 1: fbank features of ${data} -> ${feats}"
+    log "stage 1: ${feat_type} features of ${data} -> ${feats}"
     SECONDS=0
-    steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" --fbank-opts "${fbank_opts}" --cmvn false "${data}" "${feats}"
+    steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" "${extract[@]}" --cmvn false "${data}" "${feats}"
     mark_done "${feats}/.done.stage1" "${settings}"
     log "stage 1: done in ${SECONDS} s"
   fi
@@ -191,6 +213,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     else
       init=(--set "cmvn=$(fold_feats "${k}" train)/cmvn.ark")
     fi
+    [ -z "${upstream}" ] || init+=("${upstream_set[@]}")
     # shellcheck disable=SC2086  # ser_args is a list of words
     train_inputs=$(fold_inputs "${k}") train_model 4 "$(ser_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
       --config "${ser_config}" "${init[@]}" ${ser_args}
@@ -235,7 +258,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
   fi
   [ -f "${cross_class_map}" ] || { log "error: --cross-class-map ${cross_class_map} not found"; exit 1; }
   SECONDS=0
-  shared=${dumpdir}/fbank/${corpus}_shared
+  shared=${dumpdir}/${feat_type}/${corpus}_shared
   cross=${shared}/cross
   log "stage 7: ${feats} -> ${shared} (classes of ${cross_class_map})"
   jsertk data map-classes "${feats}" "${shared}" --class-map "${cross_class_map}"
@@ -248,16 +271,18 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
   cross_exp=${expdir}/cross_${ser_name}
   init=(--set "cmvn=${cross}/train/cmvn.ark")
   [ "${model}" = joint ] && init=(--init "${asr_exp}")
+  [ -z "${upstream}" ] || init+=("${upstream_set[@]}")
   # shellcheck disable=SC2086  # ser_args is a list of words
   train_inputs="$(md5sum < "${cross}/train/utt2emo" | cut -c1-12)" train_model 7 "${cross_exp}" "${cross}/train" \
     --valid "${cross}/dev" --config "${ser_config}" "${init[@]}" ${ser_args}
   for test_feats in ${cross_test_sets}; do
     name=$(basename "${test_feats}")
     [ -f "${test_feats}/feats.scp" ] || { log "error: ${test_feats}: no feats.scp (run that corpus's recipe's stages 0-1)"; exit 1; }
-    if ! cmp -s "${test_feats}/fbank.yaml" "${feats}/fbank.yaml"; then
-      log "error: ${test_feats}/fbank.yaml differs from ${feats}/fbank.yaml: the features must be made alike"; exit 1
+    made_with=fbank.yaml; [ -z "${upstream}" ] || made_with=upstream.yaml
+    if ! cmp -s "${test_feats}/${made_with}" "${feats}/${made_with}"; then
+      log "error: ${test_feats}/${made_with} differs from ${feats}/${made_with}: the features must be made alike"; exit 1
     fi
-    mapped=${dumpdir}/fbank/cross_${name}
+    mapped=${dumpdir}/${feat_type}/cross_${name}
     jsertk data map-classes "${test_feats}" "${mapped}" --class-map "${cross_class_map}"
     decode_feats jser "${cross_exp}" "${mapped}" "${mapped}" "${cross_exp}/decode_${name}"
     jsertk score-folds "${cross_exp}/decode_${name}" --out "${cross_exp}/results_${name}" --names "${name}" \
