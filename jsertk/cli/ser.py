@@ -51,13 +51,17 @@ def pack(
     fbank_config: Optional[Path] = typer.Option(None, help="fbank.yaml of the training features (in the feature "
                                                 "dir); default: jsertk's fbank defaults, checked against the model."),
     checkpoint: str = typer.Option("model.pth", help="Weights in MODEL_DIR to pack."),
+    include_upstream: bool = typer.Option(False, "--include-upstream", help="A model over an upstream: copy the "
+                                          "upstream folder into the pack (self-contained) instead of naming its "
+                                          "path (then checked by digest where the pack is loaded)."),
 ) -> None:
     """Write a self-contained model folder: config, weights, tokenizer, CMVN, class list, fbank options,
-    checksums. `jsertk infer OUT audio.wav` and `jsertk.infer.Recognizer.from_dir(OUT)` load it."""
+    checksums. `jsertk infer OUT audio.wav` and `jsertk.infer.Recognizer.from_dir(OUT)` load it. A model
+    over an upstream is packed to read audio, with the upstream's weights and identity."""
     from jsertk.infer.pack import pack_model
 
     out = out or model_dir / "packed"
-    pack_model(model_dir, out, fbank_config, checkpoint)
+    pack_model(model_dir, out, fbank_config, checkpoint, include_upstream)
     typer.echo(f"{out}: packed")
 
 

@@ -19,10 +19,11 @@ from jsertk.utils.errors import InputError
 
 class Recognizer:
     def __init__(self, model, tokenizer, fbank_config, device: str | torch.device = "cpu"):
+        """`fbank_config` None: the model reads audio (its upstream runs on 16 kHz waveforms)."""
         from jsertk.features.fbank import FbankExtractor
 
         self.model, self.tokenizer, self.device = model, tokenizer, torch.device(device)
-        self.fbank = FbankExtractor(fbank_config)
+        self.fbank = FbankExtractor(fbank_config) if fbank_config is not None else None
         self.classes = list(model.classes)
         self.min_frames = min_input_frames(model)
 
@@ -40,7 +41,8 @@ class Recognizer:
         if check:
             verify(packed)
         model, _, resources = load_model(packed, "model.pth", device)
-        fbank = FbankConfig(**yaml.safe_load((Path(packed) / FBANK_CONFIG).read_text()))
+        fbank_file = Path(packed) / FBANK_CONFIG
+        fbank = FbankConfig(**yaml.safe_load(fbank_file.read_text())) if fbank_file.is_file() else None
         return cls(model, resources.tokenizer, fbank, device)
 
     def features(self, path: str) -> np.ndarray:
@@ -49,6 +51,11 @@ class Recognizer:
         from jsertk.features.fbank import resample
 
         samples, rate = read_file(path)
+        if self.fbank is None:  # an upstream model: the waveform at 16 kHz, (samples, 1)
+            samples = resample(samples, rate, 16000) if rate != 16000 else samples
+            if samples.size < 400:
+                raise AudioError(path, f"too short: {samples.size} samples at 16 kHz, the upstream needs 400")
+            return samples.astype(np.float32)[:, None]
         cfg = self.fbank.config
         if rate != cfg.sample_rate:
             samples = resample(samples, rate, cfg.sample_rate)

@@ -117,7 +117,6 @@ class UpstreamInput(torch.nn.Module):
                 raise ValueError("waveform input needs the upstream module")
             self.upstream = upstream
             self._set_trainable()
-            self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         elif input_dim != stacked:
             raise ConfigError(f"the input features have dimension {input_dim}, but the upstream {conf['path']} gives "
                               f"{self.num_states} hidden states of {self.dim} ({stacked} when dumped by jsertk "
@@ -126,6 +125,9 @@ class UpstreamInput(torch.nn.Module):
             raise ConfigError(f"config key 'frontend.upstream.freeze' is {conf['freeze']}, but the input is dumped "
                               "hidden states, which cannot be fine-tuned: give the data dirs (with wav.scp) to run "
                               "the upstream in the model, or set freeze: frozen")
+        # optimizer updates so far (freeze after:N); kept in dumped-input models too, so their weights
+        # load into the same model reading audio (a packed model)
+        self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.cmvn = GlobalCMVN(stacked, *(cmvn or (None, None)))
         self.layer_sum = LayerWeightedSum(self.num_states, conf["layers"], normalize=conf["layer_norm"])
         self.output_size = self.dim

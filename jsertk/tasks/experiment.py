@@ -12,6 +12,7 @@ import torch
 
 from jsertk.tasks.base import get_task
 from jsertk.tasks.config import load_train_config
+from jsertk.tasks.upstream import resolve_upstream
 from jsertk.utils import checkpoint as ckpt
 from jsertk.utils.errors import InputError
 
@@ -46,6 +47,7 @@ def load_model(expdir: str | Path, checkpoint: str = "model.pth", device: str | 
     if model is not None and cfg["model"] != model:
         raise InputError(f"{expdir}: a '{cfg['model']}' model, where a '{model}' model is needed")
     task = get_task(cfg["model"])
+    resolve_upstream(cfg, expdir)  # a packed model's upstream: inside the pack, or checked where it is named
     resources = task.setup(cfg, expdir, training=False)
     net = task.build(cfg, resources, cfg["input_dim"], training=False)
     path = weights_path(expdir, checkpoint)

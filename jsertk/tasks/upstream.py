@@ -171,3 +171,22 @@ def check_model_input(cfg: dict, dirs, input_dim: int) -> None:
     upstream = cfg.get("frontend", {}).get("upstream") or {}
     if upstream.get("path") and input_dim != 1:
         check_dumped_features(dirs, upstream)
+
+
+def resolve_upstream(cfg: dict, model_dir: Path) -> None:
+    """A packed model's upstream path, relative to the pack when it was copied in; a referenced one
+    must still be the upstream the model was packed with (digest of upstream.yaml)."""
+    conf = ((cfg.get("frontend") or {}).get("upstream") or {})
+    if not conf.get("path"):
+        return
+    if not Path(conf["path"]).is_absolute() and (model_dir / conf["path"]).is_dir():
+        conf["path"] = str(model_dir / conf["path"])  # copied into the pack (else: relative to the cwd)
+    ident = model_dir / "upstream.yaml"
+    if ident.is_file():
+        want = yaml.safe_load(ident.read_text(encoding="utf-8"))["digest"]
+        if not Path(conf["path"]).is_dir():
+            raise ConfigError(f"{model_dir}: its upstream {conf['path']} is not there (pack with "
+                              "--include-upstream for a self-contained folder)")
+        if upstream_digest(conf["path"]) != want:
+            raise ConfigError(f"{model_dir}: the upstream {conf['path']} differs from the one it was packed "
+                              f"with (digest {want[:12]} in {ident})")

@@ -109,3 +109,33 @@ def test_training_refuses_features_of_another_upstream(corpus, tmp_path):
     other = make_upstream(tmp_path / "other", "whisper", seed=3)
     with pytest.raises(ConfigError, match="but the config names .*other"):
         run_training(_config(tmp_path / "c.yaml", other), [dump], [dump], tmp_path / "exp")
+
+
+def test_packed_upstream_model_infers_audio_with_the_upstream_included_or_named(corpus, tmp_path):
+    import shutil
+
+    _, whisper, data, dump = corpus
+    exp = tmp_path / "exp"
+    run_training(_config(tmp_path / "c.yaml", whisper), [dump], [dump], exp)
+    wavs = sorted((data / "wav").glob("*.wav"))[:3]
+    outputs = {}
+    local = shutil.copytree(whisper, tmp_path / "whisper_copy")  # named by path: it must stay unchanged
+    cfg = yaml.safe_load((exp / "config.yaml").read_text())
+    cfg["frontend"]["upstream"]["path"] = str(local)
+    (exp / "config.yaml").write_text(yaml.safe_dump(cfg))
+    for mode in ("--include-upstream", "--named"):
+        packed = tmp_path / f"packed{mode}"
+        res = _run("pack", exp, "--out", packed, *([mode] if mode == "--include-upstream" else []))
+        assert res.exit_code == 0, res.output
+        assert (packed / "upstream.yaml").is_file() and not (packed / "fbank.yaml").exists()
+        assert (packed / "upstream").is_dir() == (mode == "--include-upstream")
+        res = _run("infer", packed, *wavs, "--output", tmp_path / f"out{mode}.jsonl")
+        assert res.exit_code == 0, res.output
+        outputs[mode] = [json.loads(line) for line in (tmp_path / f"out{mode}.jsonl").read_text().splitlines()]
+    assert len(outputs["--include-upstream"]) == 3
+    for a, b in zip(*outputs.values()):
+        assert a["emotion"] == b["emotion"]
+        assert all(abs(a["posteriors"][c] - b["posteriors"][c]) < 1e-5 for c in a["posteriors"])
+    (local / "config.json").write_text((local / "config.json").read_text() + " ")  # the named upstream changed
+    res = _run("infer", tmp_path / "packed--named", wavs[0])
+    assert res.exit_code != 0 and "differs from the one it was packed with" in str(res.exception)
