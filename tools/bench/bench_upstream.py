@@ -114,7 +114,7 @@ A frozen upstream is therefore dumped once (`jsertk dump-upstream`, the cost of 
 epoch after reads the dump; the on-the-fly path is for fine-tuning (`freeze` other than `frozen`) and for packed
 models reading audio.
 
-`jsertk --help`: {help_s:.2f} s (transformers is not imported by it; it is imported only when a config names an upstream).
+`jsertk --help`: {help_s:.2f} s (it does not import transformers: only a config naming an upstream does).
 """
     update_section("upstream", md)
     print(md)
