@@ -132,6 +132,11 @@ class UpstreamInput(torch.nn.Module):
         self.layer_sum = LayerWeightedSum(self.num_states, conf["layers"], normalize=conf["layer_norm"])
         self.output_size = self.dim
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # weights saved before the update counter was kept for dumped-input models: it was 0 there
+        state_dict.setdefault(prefix + "updates", torch.zeros((), dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def _set_trainable(self) -> None:
         up = self.upstream
         train_all = self.freeze == "finetune" or self.freeze == "after"
