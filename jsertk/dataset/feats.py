@@ -10,6 +10,12 @@ as audio: its wav.scp (and segments) through the project's audio reader, resampl
 (logged once per rate); item 'feats' is then the waveform (S, 1), and `lengths`, which the length
 filters and the batch budget use, count 10 ms frames (samples / 160).
 
+With `speaker_stats=True` (a model with `frontend.normalize: speaker`), the mean and standard
+deviation of every speaker's frames are computed per dir at construction (one pass over its
+features, grouped by utt2spk), and each item carries its speaker's (`spk_stats`): a test set's
+speakers are normalised with statistics of their own utterances (transductive, as is usual in
+speaker-independent emotion recognition).
+
 A task may mark training dirs as holding pseudo labels (`pseudo`, one flag per dir): every item
 then carries its dir's flag, and `collate` gives the batch a boolean `pseudo` tensor (validation
 data has none: its labels are true labels). A dir marked not `labelled` is read without any label
@@ -66,7 +72,7 @@ class FeatsDataset(torch.utils.data.Dataset):
     def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
                  label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0,
                  pseudo: Sequence[bool] | None = None, labelled: Sequence[bool] | None = None,
-                 audio: bool = False):
+                 audio: bool = False, speaker_stats: bool = False):
         import kaldiio
 
         self.label_names = list(label_parsers)
@@ -129,7 +135,60 @@ class FeatsDataset(torch.utils.data.Dataset):
                              f"({self.report.too_short} under {min_frames} frames, {self.report.too_long} over "
                              f"{max_frames} frames)")
         self._load = kaldiio.load_mat
+        self.speaker_stats: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] | None = None
+        if speaker_stats:
+            self._compute_speaker_stats(label_root)
         self.input_dim = int(self[0]["feats"].shape[1])
+
+    def _compute_speaker_stats(self, label_root) -> None:
+        """Mean and standard deviation of every speaker's frames, per dir (utt2spk beside the features
+        or under label_root)."""
+        self.utt_speakers: list[str] = []
+        for set_id, d in enumerate(self.dirs):
+            if set_id in self.audio_readers:
+                raise DataDirError([Problem(d / "feats.scp", 0, "speaker normalisation (frontend.normalize: "
+                                            "speaker) needs features, not audio: dump the upstream's states "
+                                            "(jsertk dump-upstream) or use another normalisation", "missing")])
+        owners = {}
+        for set_id, d in enumerate(self.dirs):
+            path = find_label_file(d, "utt2spk", label_root)
+            if path is None:
+                raise DataDirError([Problem(d / "utt2spk", 0, "file not found (frontend.normalize: speaker needs "
+                                            "each utterance's speaker)", "missing")])
+            owners[set_id] = {e.key: e.value for e in read_unique(path)}
+        sums: dict[tuple[int, str], list] = {}
+
+        def add(key, location):
+            x = np.asarray(self._load(location), dtype=np.float64)
+            acc = sums.setdefault(key, [0.0, 0.0, 0])
+            acc[0] = acc[0] + x.sum(0)
+            acc[1] = acc[1] + (x * x).sum(0)
+            acc[2] += len(x)
+
+        for i, (utt, set_id) in enumerate(zip(self.utts, self.set_ids)):
+            spk = owners[set_id].get(utt)
+            if spk is None:
+                raise DataDirError([Problem(find_label_file(self.dirs[set_id], "utt2spk", label_root), 0,
+                                            f"utterance '{utt}' has no speaker (frontend.normalize: speaker)",
+                                            "missing")])
+            self.utt_speakers.append(spk)
+        for set_id, d in enumerate(self.dirs):
+            source = d / "speaker_stats_from"  # a decoding part: statistics of its whole dir
+            if source.is_file():
+                whole = Path(source.read_text(encoding="utf-8").strip())
+                spk_of = {e.key: e.value for e in read_unique(whole / "utt2spk")}
+                wanted = set(owners[set_id].values())
+                for e in read_unique(whole / "feats.scp"):
+                    if spk_of.get(e.key) in wanted:
+                        add((set_id, spk_of[e.key]), e.value)
+            else:
+                for i in (k for k, s in enumerate(self.set_ids) if s == set_id):
+                    add((set_id, self.utt_speakers[i]), self.locations[i])
+        self.speaker_stats = {}
+        for key, (s1, s2, n) in sums.items():
+            mean = s1 / n
+            var = np.maximum(s2 / n - mean * mean, 0.0)
+            self.speaker_stats[key] = (mean.astype(np.float32), np.sqrt(var + 1e-5).astype(np.float32))
 
     def _audio_entries(self, d: Path, set_id: int) -> tuple[list[_Entry], dict[str, int]]:
         """The utterances of a data dir read as audio, and their lengths in 10 ms frames."""
@@ -212,6 +271,8 @@ class FeatsDataset(torch.utils.data.Dataset):
                 raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: "
                                  f"{e}") from None
         item = {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
+        if self.speaker_stats is not None:
+            item["spk_stats"] = self.speaker_stats[(self.set_ids[i], self.utt_speakers[i])]
         if self.pseudo is not None:
             item["pseudo"] = self.pseudo[i]
         return item
@@ -221,8 +282,8 @@ class FeatsDataset(torch.utils.data.Dataset):
         keep = [i for i, n in enumerate(self.lengths) if n >= min_frames]
         removed = len(self.lengths) - len(keep)
         if removed:
-            for name in ("utts", "set_ids", "lengths", "locations", "pseudo"):
-                if getattr(self, name) is not None:
+            for name in ("utts", "set_ids", "lengths", "locations", "pseudo", "utt_speakers"):
+                if getattr(self, name, None) is not None:
                     setattr(self, name, [getattr(self, name)[i] for i in keep])
             self.labels = {n: [v[i] for i in keep] for n, v in self.labels.items()}
             self.report.too_short += removed
@@ -252,6 +313,9 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
     batch: dict[str, Any] = {"utts": [it["utt"] for it in items], "feats": feats, "feat_lens": lens}
     if "pseudo" in items[0]:
         batch["pseudo"] = torch.tensor([it["pseudo"] for it in items], dtype=torch.bool)
+    if "spk_stats" in items[0]:  # each utterance's speaker's mean and std (frontend.normalize: speaker)
+        batch["spk_mean"] = torch.from_numpy(np.stack([it["spk_stats"][0] for it in items]))
+        batch["spk_std"] = torch.from_numpy(np.stack([it["spk_stats"][1] for it in items]))
     for name in label_names:
         values = [it["labels"][name] for it in items]
         batch[f"{name}_mask"] = torch.tensor([v is not None for v in values])

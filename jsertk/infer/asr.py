@@ -17,7 +17,7 @@ from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 from jsertk.models.components import min_input_frames
 from jsertk.models.ctc_greedy import ctc_greedy
-from jsertk.models.frontend import reads_waveforms
+from jsertk.models.frontend import reads_waveforms, wants_speaker_stats
 from jsertk.utils.errors import InputError
 
 METHODS = ("greedy", "ctc_beam", "joint")
@@ -67,7 +67,8 @@ def decode_dir(model, tokenizer, data_dir: str | Path, opts: DecodeOptions, stat
 
         search = build_joint_beam_search(model, opts.beam_size, opts.ctc_weight, opts.penalty, lm, opts.lm_weight)
     audio = reads_waveforms(model)
-    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio)
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio,
+                        speaker_stats=wants_speaker_stats(model))
     min_frames = min_input_frames(model)
     sampler = BucketBatchSampler(data.lengths, opts.max_frames_per_batch, shuffle=False)
     for idx in sampler.all_batches(0):
@@ -110,7 +111,8 @@ def load_lm(opts: DecodeOptions, tokenizer):
 @torch.no_grad()
 def _decode_batch(model, batch: dict, opts: DecodeOptions, search, device, lm=None
                   ) -> list[tuple[list[int], float]]:
-    enc, enc_lens = model.encode(batch["feats"].to(device), batch["feat_lens"].to(device))
+    stats = (batch["spk_mean"].to(device), batch["spk_std"].to(device)) if "spk_mean" in batch else None
+    enc, enc_lens = model.encode(batch["feats"].to(device), batch["feat_lens"].to(device), stats)
     if opts.method == "joint":
         from jsertk.infer.joint_beam import joint_beam_search
 

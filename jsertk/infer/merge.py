@@ -72,11 +72,15 @@ def plan_parts(data: str | os.PathLike, nj: int, max_frames_per_batch: int = 200
     return [[ds.utts[i] for i in part] for part in parts]
 
 
+SPEAKER_STATS_FROM = "speaker_stats_from"  # in a part: the dir whose speakers' statistics it uses
+
+
 def split_for_decoding(data: str | os.PathLike, out: str | os.PathLike, nj: int,
                        max_frames_per_batch: int = 20000) -> list[Path]:
-    """Write the parts of `plan_parts` as feature dirs OUT/1 .. OUT/n (feats.scp and utt2num_frames,
-    lines as in DATA) and return them; OUT is replaced as a whole, so no output of an earlier split
-    survives. With one part nothing is written (OUT is removed) and [DATA] is returned."""
+    """Write the parts of `plan_parts` as feature dirs OUT/1 .. OUT/n (feats.scp, utt2num_frames and
+    utt2spk, lines as in DATA; `speaker_stats_from` naming DATA) and return them; OUT is replaced as a
+    whole, so no output of an earlier split survives. With one part nothing is written (OUT is
+    removed) and [DATA] is returned."""
     import shutil
 
     from jsertk.data.table import read_entries
@@ -90,13 +94,16 @@ def split_for_decoding(data: str | os.PathLike, out: str | os.PathLike, nj: int,
     if len(parts) == 1:
         shutil.rmtree(out, ignore_errors=True)
         return [data]
-    tables = {name: read_entries(data / name) for name in ("feats.scp", "utt2num_frames")}
+    names = ("feats.scp", "utt2num_frames") + (("utt2spk",) if (data / "utt2spk").is_file() else ())
+    tables = {name: read_entries(data / name) for name in names}
     with atomic_dir(out) as tmp:
         for k, utts in enumerate(parts, 1):
             keep = set(utts)
             for name, entries in tables.items():
                 with atomic_open(tmp / str(k) / name) as f:
                     f.writelines(f"{e.key} {e.value}\n" for e in entries if e.key in keep)
+            # speaker normalisation takes each speaker's statistics over the whole dir, not the part
+            atomic_write_text(tmp / str(k) / SPEAKER_STATS_FROM, f"{data.resolve()}\n")
         atomic_write_text(tmp / "split.json", json.dumps(
             {"data": str(data), "nj": nj, "max_frames_per_batch": max_frames_per_batch,
              "utterances": [len(p) for p in parts]}, indent=2) + "\n")

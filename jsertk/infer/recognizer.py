@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -15,6 +16,8 @@ import torch
 
 from jsertk.models.components import min_input_frames
 from jsertk.utils.errors import InputError
+
+log = logging.getLogger("jsertk.infer")
 
 
 class Recognizer:
@@ -26,6 +29,11 @@ class Recognizer:
         self.fbank = FbankExtractor(fbank_config) if fbank_config is not None else None
         self.classes = list(model.classes)
         self.min_frames = min_input_frames(model)
+        from jsertk.models.frontend import wants_speaker_stats
+
+        if wants_speaker_stats(model):
+            log.warning("the model normalises each speaker by their own statistics (frontend.normalize: speaker); "
+                        "single files have no speaker, so the training set's global statistics are used instead")
 
     @classmethod
     def from_dir(cls, packed: str | os.PathLike, device: str = "cpu", check: bool = True) -> "Recognizer":

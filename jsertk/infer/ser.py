@@ -18,7 +18,7 @@ from jsertk.dataset.feats import AUDIO_RATE, FeatsDataset, collate
 from jsertk.dataset.sampler import BucketBatchSampler
 from jsertk.infer.asr import DecodeStats
 from jsertk.models.components import min_input_frames
-from jsertk.models.frontend import reads_waveforms
+from jsertk.models.frontend import reads_waveforms, wants_speaker_stats
 
 
 @dataclass
@@ -32,8 +32,10 @@ class SerResult:
     text_conf: float  # mean peak posterior of the transcript's tokens (0 for an empty one)
 
 
-def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor, utts: list[str]) -> list[SerResult]:
-    out = model.predict(feats, feat_lens)
+def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor, utts: list[str],
+                  stats=None) -> list[SerResult]:
+    """`stats`: the utterances' speaker statistics (a model with frontend.normalize: speaker)."""
+    out = model.predict(feats, feat_lens, stats)
     post = out["emotion"].float().cpu().numpy()
     views = {k: out[k].float().cpu().numpy() for k in ("emotion_acoustic", "emotion_lexical") if k in out}
     dims = out["dimensional"].float().cpu().numpy() if "dimensional" in out else None
@@ -55,7 +57,8 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
     in `stats.too_short` and, given `skipped`, appended to it), in bucketed order; `progress(done,
     total)` after each batch."""
     audio = reads_waveforms(model)
-    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio)
+    data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio,
+                        speaker_stats=wants_speaker_stats(model))
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
     min_frames = min_input_frames(model)
     total = sum(n >= min_frames for n in data.lengths)
@@ -69,8 +72,9 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
             continue
         batch = collate([data[i] for i in idx], [])
         t0 = time.perf_counter()
+        spk = (batch["spk_mean"].to(device), batch["spk_std"].to(device)) if "spk_mean" in batch else None
         results = predict_batch(model, tokenizer, batch["feats"].to(device), batch["feat_lens"].to(device),
-                                batch["utts"])
+                                batch["utts"], spk)
         stats.decode_seconds += time.perf_counter() - t0
         stats.utterances += len(idx)
         stats.audio_seconds += float(batch["feat_lens"].sum()) / AUDIO_RATE if audio \

@@ -17,6 +17,14 @@ from jsertk.utils.config import ConfigError
 IGNORE_ID = -1
 
 
+def speaker_stats(batch: dict, keep: torch.Tensor | None = None):
+    """(mean, std) of each utterance's speaker from a batch that carries them, else None."""
+    if "spk_mean" not in batch:
+        return None
+    mean, std = batch["spk_mean"], batch["spk_std"]
+    return (mean, std) if keep is None else (mean[keep], std[keep])
+
+
 class ASRModel(torch.nn.Module):
     label_files = ("text",)
 
@@ -25,7 +33,8 @@ class ASRModel(torch.nn.Module):
                  ctc_weight: float = 1.0, lsm_weight: float = 0.1, ctc_dropout: float = 0.0,
                  cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none",
                  freq_warp: float = 0.0, upstream: dict | None = None,
-                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None):
+                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None,
+                 normalize: str = "global"):
         from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
             LabelSmoothingLoss,
         )
@@ -42,7 +51,7 @@ class ASRModel(torch.nn.Module):
         self.blank_id, self.sos_eos_id = 0, self.vocab_size - 1
         self.ctc_weight = ctc_weight
         self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp, upstream, upstream_shape,
-                                 upstream_module)
+                                 upstream_module, normalize)
         self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}),
                                        input_size=self.frontend.output_size)
         enc_dim = self.encoder.output_size()
@@ -58,8 +67,9 @@ class ASRModel(torch.nn.Module):
     def on_optimizer_step(self) -> None:
         self.frontend.on_optimizer_step()
 
-    def encode(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, lens = self.frontend(feats, feat_lens)
+    def encode(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`stats`: the batch's per-utterance speaker statistics (frontend.normalize: speaker)."""
+        x, lens = self.frontend(feats, feat_lens, stats)
         enc, enc_lens, _ = self.encoder(x, lens)
         return enc, enc_lens
 
@@ -73,7 +83,7 @@ class ASRModel(torch.nn.Module):
         ys, y_lens = batch["text"][keep], batch["text_lens"][keep]
         feats = feats[:, : int(feat_lens.max())]
         ys = ys[:, : int(y_lens.max())]
-        enc, enc_lens = self.encode(feats, feat_lens)
+        enc, enc_lens = self.encode(feats, feat_lens, speaker_stats(batch, keep))
         stats: dict[str, tuple[float, int]] = {}
         loss_ctc = self.ctc(enc, enc_lens, ys, y_lens).sum()  # = the batch average (see __init__)
         stats["loss_ctc"] = (float(loss_ctc.detach()) * n, n)

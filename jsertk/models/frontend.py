@@ -42,6 +42,15 @@ class GlobalCMVN(torch.nn.Module):
 
 
 UTTERANCE_MVN = ("none", "mean", "mean_var")
+# frontend.normalize: the statistics the input is standardised with
+NORMALIZE = ("global", "speaker", "utterance")
+
+
+def standardize(x: torch.Tensor, lens: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """(x - mean) / std with per-utterance (B, D) statistics; padded frames come out zero."""
+    x = (x - mean[:, None, :]) / std[:, None, :]
+    pad = torch.arange(x.size(1), device=x.device)[None, :] >= lens[:, None]
+    return x.masked_fill(pad[..., None], 0.0)
 
 
 def utterance_mvn(x: torch.Tensor, lens: torch.Tensor, norm_vars: bool, eps: float = 1e-5) -> torch.Tensor:
@@ -166,7 +175,9 @@ class UpstreamInput(torch.nn.Module):
             self.upstream.eval()  # no dropout or masking inside a frozen upstream
         return self
 
-    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, lens: torch.Tensor, stats=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`stats`: per-utterance (mean, std) of the stacked states (speaker normalisation), else the
+        global CMVN statistics are used."""
         if self.upstream is not None:
             if self.frozen_now():
                 self.upstream.eval()
@@ -178,7 +189,7 @@ class UpstreamInput(torch.nn.Module):
                 states, lens = self.upstream(x[..., 0], lens)
             b, t = states.shape[:2]
             x = states.reshape(b, t, -1)
-        x = self.cmvn(x, lens)
+        x = standardize(x, lens, *stats) if stats is not None else self.cmvn(x, lens)
         return self.layer_sum(x.view(x.size(0), x.size(1), self.num_states, self.dim)), lens
 
 
@@ -191,10 +202,16 @@ class Frontend(torch.nn.Module):
 
     def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None,
                  utterance_mvn: str = "none", freq_warp: float = 0.0, upstream: dict | None = None,
-                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None):
+                 upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None,
+                 normalize: str = "global"):
         """`upstream`: the frontend.upstream section (its `path` non-empty when there is one), with
-        the upstream's `upstream_shape` and, for waveform input, its module."""
+        the upstream's `upstream_shape` and, for waveform input, its module. `normalize`: global
+        (the CMVN statistics), speaker (each utterance's speaker's statistics, given with the batch;
+        the global ones when they are not) or utterance (each utterance's own)."""
         super().__init__()
+        if normalize not in NORMALIZE:
+            raise ConfigError(f"config key 'frontend.normalize': '{normalize}' is not one of {', '.join(NORMALIZE)}")
+        self.normalize = normalize
         self.upstream = None
         if upstream and upstream.get("path"):
             if freq_warp:
@@ -222,17 +239,30 @@ class Frontend(torch.nn.Module):
         if self.upstream is not None:
             self.upstream.on_optimizer_step()
 
-    def forward(self, feats: torch.Tensor, lens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, feats: torch.Tensor, lens: torch.Tensor, stats=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """`stats`: (mean, std) (B, D) of each utterance's speaker, used with normalize: speaker."""
+        stats = stats if self.normalize == "speaker" else None
         if self.upstream is not None:
-            feats, lens = self.upstream(feats, lens)
+            feats, lens = self.upstream(feats, lens, stats)
+            stats = None  # applied to the states
         if self.freq_warp and self.training:
             feats = frequency_warp(feats, self.freq_warp)
-        x = self.cmvn(feats, lens)
+        if self.normalize == "utterance":
+            x = utterance_mvn(feats, lens, norm_vars=True)
+        elif stats is not None:
+            x = standardize(feats, lens, *stats)
+        else:
+            x = self.cmvn(feats, lens)
         if self.utterance_mvn != "none":
             x = utterance_mvn(x, lens, norm_vars=self.utterance_mvn == "mean_var")
         if self.specaug is not None and self.training:
             x, lens = self.specaug(x, lens)
         return x, lens
+
+
+def wants_speaker_stats(model: torch.nn.Module) -> bool:
+    """True when the model's frontend standardises by speaker (the batches should carry the stats)."""
+    return any(isinstance(m, Frontend) and m.normalize == "speaker" for m in model.modules())
 
 
 def reads_waveforms(model: torch.nn.Module) -> bool:

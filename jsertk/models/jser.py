@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from jsertk.models.asr import ASRModel
+from jsertk.models.asr import ASRModel, speaker_stats
 from jsertk.models.fusion import Fusion
 from jsertk.models.heads import (
     ClassifierHead,
@@ -146,9 +146,10 @@ class JointModel(torch.nn.Module):
         (_, hidden), _ = self.asr.decoder(memory, enc_lens, ys_in, lens + 1, return_hs=True)
         return hidden, lens + 1, tokens
 
-    def represent(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
-        """Encoder output, pooled acoustic vector, lexical sequence and pooled vector, fused vector."""
-        enc, enc_lens = self.asr.encode(feats, feat_lens)
+    def represent(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> dict:
+        """Encoder output, pooled acoustic vector, lexical sequence and pooled vector, fused vector.
+        `stats`: per-utterance speaker statistics (frontend.normalize: speaker)."""
+        enc, enc_lens = self.asr.encode(feats, feat_lens, stats)
         pooled_a = self.acoustic_pool(enc, enc_lens)
         out = {"enc": enc, "enc_lens": enc_lens, "pooled_acoustic": pooled_a, "fused": pooled_a}
         if self.lexical is not None:
@@ -167,7 +168,7 @@ class JointModel(torch.nn.Module):
     # ------------------------------------------------------------------ training
     def forward(self, batch: dict) -> dict:
         feats, feat_lens = batch["feats"], batch["feat_lens"]
-        rep = self.represent(feats[:, : int(feat_lens.max())], feat_lens)
+        rep = self.represent(feats[:, : int(feat_lens.max())], feat_lens, speaker_stats(batch))
         stats: dict[str, tuple[float, int]] = {}
         total, any_loss = rep["pooled_acoustic"].sum() * 0.0, False
 
@@ -297,12 +298,12 @@ class JointModel(torch.nn.Module):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor) -> dict:
+    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> dict:
         """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens
         and their confidence (mean peak posterior of the hypothesis tokens, `text_conf`)."""
         from jsertk.models.ctc_greedy import ctc_greedy_with_confidence
 
-        rep = self.represent(feats, feat_lens)
+        rep = self.represent(feats, feat_lens, stats)
         inputs = self.head_inputs(rep)
         out = {name: torch.softmax(self.heads[name](inputs[name]), -1) for name in EMOTION_HEADS
                if name in self.heads}

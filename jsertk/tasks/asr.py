@@ -39,7 +39,9 @@ class AsrTask(Task):
             # freq_warp: training-time random frequency stretch of up to +-this share (0 = off);
             # specaug: ESPnet SpecAug keys over the defaults of jsertk.models.frontend
             # upstream: a pretrained speech encoder under the encoder (docs/upstreams.md); path "" = none
-            "frontend": {"utterance_mvn": "none", "freq_warp": 0.0, "apply_specaug": True,
+            # normalize: global (the cmvn stats), speaker (each speaker's own stats; docs/features.md)
+            # or utterance (each utterance's own mean and variance)
+            "frontend": {"normalize": "global", "utterance_mvn": "none", "freq_warp": 0.0, "apply_specaug": True,
                          "specaug": OpenSection(),
                          "upstream": {"path": "",  # local transformers folder (wav2vec2 hubert wavlm data2vec whisper)
                                       "layers": None,  # null/all: weighted sum of every state; [i, j]: of those; i: one
@@ -116,7 +118,8 @@ class AsrTask(Task):
                         decoder_conf=dict(cfg["decoder_conf"]), cmvn=cmvn, specaug=specaug,
                         utterance_mvn=cfg["frontend"]["utterance_mvn"],
                         freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0,
-                        upstream=upstream, upstream_shape=shape, upstream_module=module, **cfg["model_conf"])
+                        upstream=upstream, upstream_shape=shape, upstream_module=module,
+                        normalize=cfg["frontend"]["normalize"], **cfg["model_conf"])
 
 
 def check_component_sections(cfg: dict) -> None:

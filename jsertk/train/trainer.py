@@ -85,8 +85,10 @@ class Trainer:
         parsers = spec.label_parsers(self.resources)
         self.label_names = list(parsers)
         # a model whose upstream runs on waveforms reads data dirs without feats.scp as audio
-        audio = bool((cfg.get("frontend") or {}).get("upstream", {}).get("path"))
-        lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"], audio=audio)
+        frontend = cfg.get("frontend") or {}
+        audio = bool(frontend.get("upstream", {}).get("path"))
+        lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"], audio=audio,
+                       speaker_stats=frontend.get("normalize") == "speaker")
         self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths,
                                       **spec.train_data_options(cfg, len(train_dirs)))
         spec.check_data(cfg, self.resources, self.train_set)
