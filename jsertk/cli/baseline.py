@@ -32,14 +32,31 @@ def baseline_svm(
     speaker_norm: bool = typer.Option(False, help="Standardise each speaker's functionals by that speaker's own "
                                                   "statistics first (test speakers: transductive)."),
     seed: int = typer.Option(0, help="Seed of the SVM solver."),
+    classifier: str = typer.Option("svm", help="svm (linear SVM, C in 1e-5..1) or ridge (ridge classifier, alpha "
+                                                "in 1..1e5: the linear probe of pooled upstream states)."),
 ) -> None:
-    """A linear SVM over utterance functionals: C chosen on dev UA, refitted on train + dev."""
+    """A linear SVM (or ridge classifier) over utterance functionals: C (alpha) chosen on dev UA,
+    refitted on train + dev; baseline.json records it under "C"."""
     from jsertk.train.baseline import svm_baseline
 
-    info = svm_baseline(train, dev, test, out, speaker_norm, seed=seed)
+    info = svm_baseline(train, dev, test, out, speaker_norm, seed=seed, classifier=classifier)
     typer.echo(f"{out}: C {info['C']} (dev UA {100 * info['dev_UA_by_C'][str(info['C'])]:.1f}%)")
+
+
+def pool_feats(
+    feats: Path = typer.Argument(..., help="Feature dir (compute-fbank or dump-upstream; its label files are copied)."),
+    out: Path = typer.Argument(..., help="Functionals dir to write: one (1, 2D) row per utterance."),
+    progress: bool = typer.Option(True, help="Show progress."),
+) -> None:
+    """Mean and standard deviation over each utterance's frames: functionals of frame features, e.g.
+    the linear probe of dumped upstream states (`baseline-svm --classifier ridge`)."""
+    from jsertk.features.functionals import pool_features
+
+    result = pool_features(feats, out, progress)
+    typer.echo(f"{out}: {result['utterances']} utterances, {result['dim']} pooled values each")
 
 
 def register(app: typer.Typer) -> None:
     app.command("compute-functionals")(compute_functionals)
+    app.command("pool-feats")(pool_feats)
     app.command("baseline-svm")(baseline_svm)

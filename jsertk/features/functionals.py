@@ -6,6 +6,10 @@ ComParE_2016), with the data dir's label files beside it and OUT/functionals.yam
 feature set. Audio is read as for fbank (wav.scp entries, pipes, segments, channels averaged)
 at its own rate, which openSMILE takes as it is. openSMILE is the PyPI package `opensmile`
 (`pip install opensmile`), imported only here.
+
+`pool_features(FEATS, OUT)` (`jsertk pool-feats`) makes the same kind of dir from frame features
+instead: the mean and standard deviation over each utterance's frames of every dimension (for
+dumped upstream states, of every hidden state: the usual linear probe of a frozen upstream).
 """
 from __future__ import annotations
 
@@ -94,3 +98,38 @@ def compute_functionals(data: str | os.PathLike, out: str | os.PathLike, feature
     atomic_write_text(out / CONFIG_NAME, yaml.safe_dump({"feature_set": feature_set, "opensmile": FEATURE_SETS[
         feature_set], "dim": len(names), "names": names}, sort_keys=False))
     return {"utterances": len(kept), "dim": len(names), "failed": failed}
+
+
+def pool_features(feats: str | os.PathLike, out: str | os.PathLike, progress: bool = True) -> dict:
+    """Mean and standard deviation over the frames of every utterance of the feature dir FEATS, as a
+    functionals dir OUT ((1, 2D) rows; FEATS's label files copied); returns {utterances, dim}."""
+    from jsertk.features.io import read_scp
+
+    src, out = DataDir(feats), Path(out)
+    if not src.has("feats.scp"):
+        raise InputError(f"{feats}: no feats.scp (a feature dir of compute-fbank or dump-upstream)")
+    if out.resolve() == src.path.resolve():
+        raise InputError(f"the output dir {out} must differ from {feats}")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "feats.scp").unlink(missing_ok=True)
+    kept, dim = [], 0
+    meter = Progress(len(src.utt2spk()), f"pool {src.path}") if progress else None
+    with ArkScpWriter(out / "feats.ark", out / "feats.scp") as writer:
+        for utt, m in read_scp(src.path / "feats.scp"):
+            x = np.asarray(m, dtype=np.float64)
+            if x.shape[0] == 0 or not np.isfinite(x).all():
+                raise InputError(f"{src.path}/feats.scp: '{utt}': no frames or non-finite values")
+            row = np.concatenate([x.mean(0), x.std(0)]).astype(np.float32)[None]
+            writer.write(utt, row)
+            kept.append(utt)
+            dim = row.shape[1]
+            if meter:
+                meter.update()
+    if meter:
+        meter.close()
+    write_table(out / "utt2num_frames", {u: 1 for u in kept})
+    copy_data_files(src, set(kept), out)
+    atomic_write_text(out / CONFIG_NAME, yaml.safe_dump({"feature_set": "pooled", "from": str(src.path),
+                                                         "statistics": "mean and std over frames", "dim": dim},
+                                                        sort_keys=False))
+    return {"utterances": len(kept), "dim": dim}

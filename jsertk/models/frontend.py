@@ -138,8 +138,9 @@ class UpstreamInput(torch.nn.Module):
         # load into the same model reading audio (a packed model)
         self.register_buffer("updates", torch.zeros((), dtype=torch.long))
         self.cmvn = GlobalCMVN(stacked, *(cmvn or (None, None)))
-        self.layer_sum = LayerWeightedSum(self.num_states, conf["layers"], normalize=conf["layer_norm"])
-        self.output_size = self.dim
+        self.layer_sum = LayerWeightedSum(self.num_states, conf["layers"], normalize=conf["layer_norm"],
+                                          combine=conf.get("combine", "weighted_sum"))
+        self.output_size = self.layer_sum.output_size(self.dim)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # weights saved before the update counter was kept for dumped-input models: it was 0 there

@@ -29,6 +29,7 @@ from jsertk.utils.errors import ConfigError
 
 SAMPLE_RATE = 16000
 WHISPER_INPUTS = ("crop", "pad")
+COMBINE = ("weighted_sum", "concat")
 
 
 def output_lengths(lens: torch.Tensor, kernels, strides) -> torch.Tensor:
@@ -171,8 +172,13 @@ class LayerWeightedSum(torch.nn.Module):
     embedding output). Each chosen state can first be layer-normalised (without parameters), so
     that layers of very different scales weigh by their content, not their size."""
 
-    def __init__(self, num_states: int, layers, normalize: bool = True):
+    def __init__(self, num_states: int, layers, normalize: bool = True, combine: str = "weighted_sum"):
+        """`combine`: weighted_sum (D out) or concat (the chosen states side by side, len(layers) x D
+        out: the next layer learns its own mix of every state's dimensions)."""
         super().__init__()
+        if combine not in COMBINE:
+            raise ConfigError(f"config key 'frontend.upstream.combine': '{combine}' is not one of {', '.join(COMBINE)}")
+        self.combine = combine
         if layers is None or layers == "all":
             chosen = list(range(num_states))
         elif isinstance(layers, int) and not isinstance(layers, bool):
@@ -188,13 +194,20 @@ class LayerWeightedSum(torch.nn.Module):
                               f"upstream (0..{num_states - 1}: 0 is the embedding output)")
         self.register_buffer("chosen", torch.tensor(chosen), persistent=False)
         self.normalize = normalize
-        self.weights = torch.nn.Parameter(torch.zeros(len(chosen))) if len(chosen) > 1 else None
+        self.num_chosen = len(chosen)
+        self.weights = torch.nn.Parameter(torch.zeros(len(chosen))) \
+            if len(chosen) > 1 and combine == "weighted_sum" else None
+
+    def output_size(self, dim: int) -> int:
+        return dim * self.num_chosen if self.combine == "concat" else dim
 
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         """(B, T, L, D) -> (B, T, D)."""
         x = states.index_select(2, self.chosen)
         if self.normalize:
             x = torch.nn.functional.layer_norm(x, x.shape[-1:])
+        if self.combine == "concat":
+            return x.flatten(2)
         if self.weights is None:
             return x[:, :, 0]
         return (x * torch.softmax(self.weights, 0)[None, None, :, None]).sum(2)

@@ -45,6 +45,7 @@ class AsrTask(Task):
                          "specaug": OpenSection(),
                          "upstream": {"path": "",  # local transformers folder (wav2vec2 hubert wavlm data2vec whisper)
                                       "layers": None,  # null/all: weighted sum of every state; [i, j]: of those; i: one
+                                      "combine": "weighted_sum",  # or concat (states side by side)
                                       "layer_norm": True,  # normalise each state per frame before the sum
                                       "freeze": "frozen",  # frozen, finetune, top:N, after:N (updates)
                                       "dtype": "float32",  # upstream compute precision

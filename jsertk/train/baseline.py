@@ -25,6 +25,8 @@ from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 
 C_GRID = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)  # standardised functionals: larger C rarely wins and converges slowly
+ALPHA_GRID = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)  # ridge: thousands of pooled dimensions want strong penalties
+CLASSIFIERS = ("svm", "ridge")
 
 
 def _load(d: Path, need_labels: bool) -> tuple[list[str], np.ndarray, list[str | None], list[str]]:
@@ -54,13 +56,27 @@ def _speaker_standardise(x: np.ndarray, speakers: list[str]) -> np.ndarray:
     return out
 
 
+def _classifier(kind: str, value: float, seed: int):
+    from sklearn.linear_model import RidgeClassifier
+    from sklearn.svm import LinearSVC
+
+    if kind == "ridge":
+        return RidgeClassifier(alpha=value, class_weight="balanced")
+    return LinearSVC(C=value, class_weight="balanced", max_iter=20000, random_state=seed)
+
+
 def svm_baseline(train: str | os.PathLike, dev: str | os.PathLike, test: str | os.PathLike,
-                 out: str | os.PathLike, speaker_norm: bool = False, grid: tuple[float, ...] = C_GRID,
-                 seed: int = 0) -> dict:
+                 out: str | os.PathLike, speaker_norm: bool = False, grid: tuple[float, ...] | None = None,
+                 seed: int = 0, classifier: str = "svm") -> dict:
+    """`classifier`: svm (linear SVM, C from C_GRID) or ridge (ridge classifier, alpha from
+    ALPHA_GRID: the linear probe of upstream states); the value is chosen on dev UA."""
+    if classifier not in CLASSIFIERS:
+        raise InputError(f"--classifier '{classifier}': not one of {', '.join(CLASSIFIERS)}")
+    grid = grid or (ALPHA_GRID if classifier == "ridge" else C_GRID)
     try:
-        from sklearn.svm import LinearSVC
+        import sklearn  # noqa: F401
     except ImportError:
-        raise InputError("the SVM baseline needs scikit-learn: pip install scikit-learn") from None
+        raise InputError("the baselines need scikit-learn: pip install scikit-learn") from None
     sets = {name: _load(Path(d), name != "test") for name, d in (("train", train), ("dev", dev), ("test", test))}
     if speaker_norm:
         sets = {n: (u, _speaker_standardise(x, s), y, s) for n, (u, x, y, s) in sets.items()}
@@ -77,16 +93,16 @@ def svm_baseline(train: str | os.PathLike, dev: str | os.PathLike, test: str | o
     classes = sorted(set(y_tr))
     dev_ua = {}
     for c in grid:
-        clf = LinearSVC(C=c, class_weight="balanced", max_iter=20000, random_state=seed).fit(x_tr, y_tr)
-        pred = clf.predict(x_dev)
+        pred = _classifier(classifier, c, seed).fit(x_tr, y_tr).predict(x_dev)
         dev_ua[c] = classification_scores(dict(zip(u_dev, y_dev)), dict(zip(u_dev, pred)), classes)["UA"]
-    best_c = max(grid, key=lambda c: (round(dev_ua[c], 10), -c))
-    clf = LinearSVC(C=best_c, class_weight="balanced", max_iter=20000, random_state=seed).fit(
-        np.concatenate([x_tr, x_dev]), y_tr + y_dev)
+    # ties: the stronger regularisation (smaller C, larger alpha)
+    best_c = max(grid, key=lambda c: (round(dev_ua[c], 10), c if classifier == "ridge" else -c))
+    clf = _classifier(classifier, best_c, seed).fit(np.concatenate([x_tr, x_dev]), y_tr + y_dev)
     pred = clf.predict(x_te)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    info = {"model": "linear SVM (class weights balanced)", "speaker_norm": speaker_norm, "C": best_c,
+    model = "ridge classifier" if classifier == "ridge" else "linear SVM"
+    info = {"model": f"{model} (class weights balanced)", "speaker_norm": speaker_norm, "C": best_c,
             "dev_UA_by_C": {str(c): v for c, v in dev_ua.items()}, "train": str(train), "dev": str(dev),
             "refit_on": "train + dev"}
     atomic_write_text(out / "hyp.emo", "".join(f"{u} {p}\n" for u, p in sorted(zip(u_te, pred))))

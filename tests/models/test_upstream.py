@@ -163,3 +163,12 @@ def test_real_whisper_pad_mode_equals_hugging_face_encoder():
     assert n == 75 and states.shape == (1, 75, 5, 384)
     for i in range(5):
         torch.testing.assert_close(states[0, :, i], ref[i][0, :n], atol=1e-4, rtol=1e-4)
+
+
+def test_concatenated_states_keep_every_state():
+    states = torch.randn(2, 7, 3, 8)
+    cat = LayerWeightedSum(3, [0, 2], normalize=False, combine="concat")
+    assert cat.weights is None and cat.output_size(8) == 16
+    torch.testing.assert_close(cat(states), torch.cat([states[:, :, 0], states[:, :, 2]], dim=-1))
+    with pytest.raises(ConfigError, match="combine.*'mean' is not one of weighted_sum, concat"):
+        LayerWeightedSum(3, None, combine="mean")

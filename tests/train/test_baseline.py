@@ -71,3 +71,38 @@ def test_svm_separates_the_classes_of_held_out_speakers(tmp_path):
         assert res.exit_code == 0, res.output
         assert json.loads((out / "scores.json").read_text())["UA"] >= 0.9
         assert json.loads((out / "decode.json").read_text())["data"] == str(dirs["test"])
+
+
+def test_pooled_frame_features_and_the_ridge_probe(tmp_path):
+    """pool-feats: the mean and std over frames of every dimension; baseline-svm --classifier ridge
+    picks alpha on dev and labels the test set."""
+    from asr_helpers import make_feats_dir
+
+    from jsertk.features.functionals import pool_features
+    from jsertk.features.io import load_scp
+
+    sets = {}
+    for name, seed in (("train", 0), ("dev", 1), ("test", 2)):
+        d = make_feats_dir(tmp_path / name, n_utts=12, dim=6, seed=seed, speakers=(f"{name}A", f"{name}B"))
+        utts = [line.split()[0] for line in (d / "utt2spk").read_text().splitlines()]
+        feats = load_scp(d / "feats.scp")
+        from jsertk.features.io import ArkScpWriter
+
+        with ArkScpWriter(d / "feats2.ark", d / "feats2.scp") as w:  # class "up" shifted upwards
+            for k, u in enumerate(utts):
+                w.write(u, feats[u] + (3.0 if k % 2 else 0.0))
+        (d / "feats2.scp").replace(d / "feats.scp")
+        (d / "utt2emo").write_text("".join(f"{u} {'up' if k % 2 else 'flat'}\n" for k, u in enumerate(utts)))
+        res = pool_features(d, tmp_path / f"pooled_{name}", progress=False)
+        assert res == {"utterances": 12, "dim": 12}
+        sets[name] = tmp_path / f"pooled_{name}"
+    x = np.asarray(load_scp(d / "feats.scp")[utts[0]], dtype=np.float64)
+    row = load_scp(sets["test"] / "feats.scp")[utts[0]]
+    np.testing.assert_allclose(row[0], np.concatenate([x.mean(0), x.std(0)]), rtol=1e-5)
+    info = svm_baseline(sets["train"], sets["dev"], sets["test"], tmp_path / "out", classifier="ridge")
+    assert info["model"].startswith("ridge") and set(info["dev_UA_by_C"]) == {"1.0", "10.0", "100.0", "1000.0",
+                                                                             "10000.0", "100000.0"}
+    hyp = dict(line.split() for line in (tmp_path / "out" / "hyp.emo").read_text().splitlines())
+    assert sum(hyp[u] == ("up" if k % 2 else "flat") for k, u in enumerate(utts)) >= 11
+    with pytest.raises(Exception, match="--classifier 'tree'"):
+        svm_baseline(sets["train"], sets["dev"], sets["test"], tmp_path / "out2", classifier="tree")
