@@ -32,7 +32,9 @@ Stages:
      <expdir>/cross_<ser exp>/results_<test corpus>/RESULTS.md
   8  (with --baselines) classical baselines on the same folds: openSMILE functionals (jsertk
      compute-functionals) + a linear SVM with C chosen on each fold's dev speakers (jsertk
-     baseline-svm), scored by score-folds -> <expdir>/baseline_<set>[_spknorm]_folds/; then
+     baseline-svm); with --upstream also 'probe': the mean and std of every dumped hidden state
+     (jsertk pool-feats) + a ridge classifier (alpha on dev); scored by score-folds ->
+     <expdir>/baseline_<set>[_spknorm]_folds/; then
      <expdir>/RESULTS.md: the model and every baseline, with paired p-values against the model
 Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
 --model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
@@ -76,8 +78,9 @@ results_title=            # stage 6: heading of RESULTS.md (empty: corpus and ex
 cross_test_sets=          # stage 7: feature dirs of other corpora to test on, space separated (their recipes'
                           # dump/fbank/<corpus>, or dump/upstream_<name>/<corpus>, made by their stages 0-1), e.g. ../../urdu/jser1/dump/fbank/urdu
 cross_class_map=conf/shared_classes.yaml  # stage 7: every corpus's labels -> the shared classes
-baselines=                # stage 8: baselines, space separated: egemaps, compare (openSMILE sets), each with
-                          # +spk for per-speaker normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
+baselines=                # stage 8: baselines, space separated: egemaps, compare (openSMILE sets), probe (the
+                          # linear probe of --upstream's states), each with +spk for per-speaker
+                          # normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser_folds.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -118,7 +121,9 @@ if [ -n "${upstream}" ]; then
     log "error: --upstream works with --model acoustic only (the ASR branch of --model joint reads fbank)"; exit 1
   fi
   [ -f "${upstream}/config.json" ] || { log "error: --upstream ${upstream}: no config.json (a local transformers model folder)"; exit 1; }
-  feat_type=upstream_$(basename "$(cd "${upstream}" && pwd)")
+  upstream=$(cd "${upstream}" && pwd)  # absolute: the experiments name it from anywhere
+  # one dump dir per upstream and Whisper input mode
+  feat_type=upstream_$(basename "${upstream}")$([ "${whisper_input}" = crop ] || echo "_${whisper_input}")
 fi
 ser_config=${ser_config:-conf/train_ser$([ -z "${upstream}" ] || echo _upstream).yaml}
 # what the emotion model is told of the upstream (stages 4 and 7)
@@ -300,15 +305,28 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
     feature_set=${b%+spk}
     spk_opt=(); name=baseline_${feature_set}
     if [ "${b}" != "${feature_set}" ]; then spk_opt=(--speaker-norm); name=${name}_spknorm; fi
-    case "${feature_set}" in egemaps|compare) ;; *)
-      log "error: --baselines: '${b}' is not egemaps or compare (with an optional +spk)"; exit 1 ;;
+    classifier=svm
+    case "${feature_set}" in egemaps|compare) ;;
+      probe) [ -n "${upstream}" ] || { log "error: --baselines probe needs --upstream"; exit 1; }
+             classifier=ridge; name=baseline_probe${feat_type#upstream}${name#baseline_probe} ;;
+      *) log "error: --baselines: '${b}' is not egemaps, compare or probe (with an optional +spk)"; exit 1 ;;
     esac
-    fdir=${dumpdir}/${feature_set}/${corpus}
-    settings="jsertk compute-functionals ${data} --feature-set ${feature_set} ($(cat "${data}/.done.stage0" 2>/dev/null))"
-    if ! is_done "${fdir}/.done.stage8" "${settings}"; then
-      log "stage 8: ${feature_set} functionals of ${data} -> ${fdir}"
-      jsertk compute-functionals "${data}" "${fdir}" --feature-set "${feature_set}" --skip-bad --no-progress
-      mark_done "${fdir}/.done.stage8" "${settings}"
+    if [ "${feature_set}" = probe ]; then
+      fdir=${dumpdir}/probe${feat_type#upstream}/${corpus}
+      settings="jsertk pool-feats ${feats} ($(cat "${feats}/.done.stage1" 2>/dev/null))"
+      if ! is_done "${fdir}/.done.stage8" "${settings}"; then
+        log "stage 8: mean and std of the ${feat_type} states of ${feats} -> ${fdir}"
+        jsertk pool-feats "${feats}" "${fdir}" --no-progress
+        mark_done "${fdir}/.done.stage8" "${settings}"
+      fi
+    else
+      fdir=${dumpdir}/${feature_set}/${corpus}
+      settings="jsertk compute-functionals ${data} --feature-set ${feature_set} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+      if ! is_done "${fdir}/.done.stage8" "${settings}"; then
+        log "stage 8: ${feature_set} functionals of ${data} -> ${fdir}"
+        jsertk compute-functionals "${data}" "${fdir}" --feature-set "${feature_set}" --skip-bad --no-progress
+        mark_done "${fdir}/.done.stage8" "${settings}"
+      fi
     fi
     # shellcheck disable=SC2086  # fold_opts is a list of words
     jsertk data folds "${fdir}" --out "${fdir}/folds" --scheme "${fold_scheme}" --dev "${fold_dev}" ${fold_opts} > /dev/null
@@ -321,10 +339,12 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
         continue
       fi
       jsertk baseline-svm --train "${fdir}/folds/fold${k}/train" --dev "${fdir}/folds/fold${k}/dev" \
-        --test "${fdir}/folds/fold${k}/test" --out "${out}" "${spk_opt[@]}" > /dev/null
+        --test "${fdir}/folds/fold${k}/test" --out "${out}" --classifier "${classifier}" "${spk_opt[@]}" > /dev/null
     done
+    what="openSMILE ${feature_set} + linear SVM"
+    [ "${feature_set}" != probe ] || what="mean and std of the ${feat_type#upstream_} states + ridge"
     jsertk score-folds "${decs[@]}" --out "${expdir}/${name}_folds${suffix}" --bootstrap-unit "${bootstrap_unit}" \
-      --title "${corpus}: ${name} (openSMILE ${feature_set} + linear SVM), ${#decs[@]} speaker-independent folds" \
+      --title "${corpus}: ${name} (${what}), ${#decs[@]} speaker-independent folds" \
       | grep 'mean ± std' >&2
     systems+=("${expdir}/${name}_folds${suffix}")
   done
