@@ -16,6 +16,7 @@ from jsertk.models.pooling import (
     length_mask,
     masked_mean,
 )
+from jsertk.models.pooling import acoustic_pooling as make_acoustic_pooling
 
 FUSION_TYPES = ("concat", "cross_attention", "gated")
 LEXICAL_POOLINGS = ("attentive", "max")  # how the lexical token vectors become one vector
@@ -23,14 +24,14 @@ LEXICAL_POOLINGS = ("attentive", "max")  # how the lexical token vectors become 
 
 class Fusion(torch.nn.Module):
     def __init__(self, kind: str, acoustic_dim: int, lexical_dim: int, dim: int = 256, heads: int = 4,
-                 dropout: float = 0.1, lexical_pooling: str = "attentive"):
+                 dropout: float = 0.1, lexical_pooling: str = "attentive", acoustic_pooling: str = "attentive"):
         super().__init__()
         if kind not in FUSION_TYPES:
             raise ValueError(f"fusion type must be one of {FUSION_TYPES}, got '{kind}'")
         if lexical_pooling not in LEXICAL_POOLINGS:
             raise ValueError(f"lexical pooling must be one of {LEXICAL_POOLINGS}, got '{lexical_pooling}'")
         self.kind = kind
-        self.acoustic_pool = AttentiveStatsPooling(acoustic_dim)
+        self.acoustic_pool = make_acoustic_pooling(acoustic_pooling, acoustic_dim)
         self.lexical_pool = (AttentiveStatsPooling(lexical_dim) if lexical_pooling == "attentive"
                              else MaxPooling(lexical_dim))
         a, lx = self.acoustic_pool.output_size, self.lexical_pool.output_size

@@ -8,10 +8,15 @@ import torch
 
 
 class ClassifierHead(torch.nn.Module):
+    """One hidden layer (ReLU, dropout), or with `hidden` 0 a linear classifier over the dropped-out input."""
+
     def __init__(self, input_dim: int, num_classes: int, hidden: int = 128, dropout: float = 0.1):
         super().__init__()
-        self.net = torch.nn.Sequential(torch.nn.Linear(input_dim, hidden), torch.nn.ReLU(), torch.nn.Dropout(dropout),
-                                       torch.nn.Linear(hidden, num_classes))
+        if hidden == 0:
+            self.net = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(input_dim, num_classes))
+        else:
+            self.net = torch.nn.Sequential(torch.nn.Linear(input_dim, hidden), torch.nn.ReLU(),
+                                           torch.nn.Dropout(dropout), torch.nn.Linear(hidden, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)

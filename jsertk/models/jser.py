@@ -29,7 +29,7 @@ from jsertk.models.heads import (
     masked_cross_entropy,
 )
 from jsertk.models.lexical import LexicalBranch, collapse_ctc_spikes
-from jsertk.models.pooling import AttentiveStatsPooling
+from jsertk.models.pooling import acoustic_pooling
 from jsertk.models.semi_supervised import (
     attention_per_utterance,
     ctc_per_utterance,
@@ -50,7 +50,7 @@ class JointModel(torch.nn.Module):
         self.asr = asr
         self.classes = list(classes)
         self.asr_weight = asr_weight
-        self.w = dict(heads)
+        self.w = {k: v for k, v in heads.items() if k != "pooling"}
         enc_dim = asr.encoder.output_size()
         self.lexical = None
         if lexical["source"] != "none":
@@ -62,12 +62,12 @@ class JointModel(torch.nn.Module):
             self.lexical_grad_to_asr = lexical["grad_to_asr"]
             self.fusion = Fusion(fusion["type"], enc_dim, self.lexical.output_size, dim=fusion["dim"],
                                  heads=fusion["heads"], dropout=fusion["dropout"],
-                                 lexical_pooling=lexical["pooling"])
+                                 lexical_pooling=lexical["pooling"], acoustic_pooling=heads.get("pooling", "attentive"))
             self.acoustic_pool = self.fusion.acoustic_pool
             fused_dim = self.fusion.output_size
         else:
             self.fusion = None
-            self.acoustic_pool = AttentiveStatsPooling(enc_dim)
+            self.acoustic_pool = acoustic_pooling(heads.get("pooling", "attentive"), enc_dim)
             fused_dim = self.acoustic_pool.output_size
         pooled_a = self.acoustic_pool.output_size
         n_cls, hidden, drop = len(classes), heads["hidden"], heads["dropout"]

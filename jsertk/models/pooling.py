@@ -35,6 +35,34 @@ class AttentiveStatsPooling(torch.nn.Module):
         return torch.cat([mean, var.clamp(min=1e-6).sqrt()], dim=-1)
 
 
+class StatsPooling(torch.nn.Module):
+    """Mean and standard deviation over the valid frames (output 2 * dim): the pooling of an
+    x-vector, and of the usual linear probe of upstream states."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.output_size = 2 * dim
+
+    def forward(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        mask = length_mask(lens, x.size(1)).unsqueeze(-1).to(x.dtype)
+        n = mask.sum(1).clamp(min=1.0)
+        mean = (x * mask).sum(1) / n
+        var = (((x - mean.unsqueeze(1)) ** 2) * mask).sum(1) / n
+        return torch.cat([mean, var.clamp(min=1e-6).sqrt()], dim=-1)
+
+
+ACOUSTIC_POOLING = ("attentive", "mean_std")
+
+
+def acoustic_pooling(kind: str, dim: int) -> torch.nn.Module:
+    """`heads.pooling`: attentive (learned weights over frames) or mean_std (plain statistics)."""
+    if kind == "mean_std":
+        return StatsPooling(dim)
+    if kind == "attentive":
+        return AttentiveStatsPooling(dim)
+    raise ValueError(f"heads.pooling '{kind}' is not one of {', '.join(ACOUSTIC_POOLING)}")
+
+
 class MaxPooling(torch.nn.Module):
     """The maximum over time of every dimension (output dim): keeps the strongest detection of
     each filter wherever it occurs (keyword spotting over a token sequence)."""

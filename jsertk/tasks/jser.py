@@ -63,7 +63,8 @@ class JserTask(Task):
             "fusion": {"type": "concat", "dim": 256, "heads": 4, "dropout": 0.1},  # concat, cross_attention, gated
             "heads": {"emotion": 1.0, "emotion_acoustic": 0.3, "emotion_lexical": 0.3, "dimensional": 0.5,
                       "gender": 0.0, "speaker": 0.0,  # loss weights; 0 = head not built (emotion is always built)
-                      "hidden": 128, "dropout": 0.1},
+                      "hidden": 128, "dropout": 0.1,  # hidden 0: linear heads
+                      "pooling": "attentive"},  # acoustic pooling over frames: attentive or mean_std
             "aae": {"enabled": False, "z_dim": 16, "hidden": 128, "recon_weight": 1.0, "adversarial_weight": 0.1,
                     "class_weight": 0.3,
                     "unlabelled": True},  # reconstruction and prior matching on every utterance (false: labelled only)

@@ -146,3 +146,19 @@ def test_cnn_lexical_encoder_ignores_padding_and_max_pooling_finds_a_keyword():
 def test_fusion_rejects_an_unknown_lexical_pooling():
     with pytest.raises(ValueError, match="lexical pooling"):
         Fusion("concat", acoustic_dim=16, lexical_dim=8, lexical_pooling="median")
+
+
+def test_mean_std_pooling_and_a_linear_head():
+    from jsertk.models.heads import ClassifierHead
+    from jsertk.models.pooling import StatsPooling, acoustic_pooling
+
+    x = torch.randn(2, 6, 3)
+    lens = torch.tensor([6, 4])
+    pooled = StatsPooling(3)(x, lens)
+    torch.testing.assert_close(pooled[1, :3], x[1, :4].mean(0))
+    torch.testing.assert_close(pooled[1, 3:], x[1, :4].std(0, unbiased=False))
+    assert isinstance(acoustic_pooling("mean_std", 3), StatsPooling)
+    with pytest.raises(ValueError, match="heads.pooling 'max'"):
+        acoustic_pooling("max", 3)
+    head = ClassifierHead(6, 4, hidden=0)
+    assert [type(m).__name__ for m in head.net] == ["Dropout", "Linear"]
