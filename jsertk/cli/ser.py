@@ -10,9 +10,11 @@ import typer
 
 def decode(
     data: Path = typer.Argument(..., metavar="DATA", help="Feature dir to decode (with feats.scp)."),
-    model_dir: Path = typer.Option(Path("exp/jser_train"), help="Experiment dir written by `jsertk train` "
-                                   "(model: jser)."),
-    outdir: Optional[Path] = typer.Option(None, help="Where the outputs go (default MODEL_DIR/decode_<DATA name>)."),
+    model_dir: List[Path] = typer.Option([Path("exp/jser_train")], help="Experiment dir written by `jsertk train` "
+                                         "(model: jser); given more than once, an ensemble: the models' posteriors "
+                                         "are averaged (the same classes; the first one transcribes)."),
+    outdir: Optional[Path] = typer.Option(None, help="Where the outputs go (default: the first MODEL_DIR's "
+                                          "decode_<DATA name>)."),
     checkpoint: str = typer.Option("model.pth", help="Weights in MODEL_DIR (model.pth = n-best average)."),
     max_frames_per_batch: int = typer.Option(20000, help="Padded input frames per encoder batch."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
@@ -33,14 +35,16 @@ def decode(
 
     if threads:
         torch.set_num_threads(threads)
-    outdir = outdir or model_dir / f"decode_{data.name}"
-    summary, stats = decode_ser_dir(model_dir, data, outdir, checkpoint, max_frames_per_batch, device)
+    dirs = list(model_dir)
+    outdir = outdir or dirs[0] / f"decode_{data.name}"
+    summary, stats = decode_ser_dir(dirs if len(dirs) > 1 else dirs[0], data, outdir, checkpoint,
+                                    max_frames_per_batch, device)
     if stats.too_short:
         typer.echo(f"warning: {stats.too_short} utterances shorter than the encoder's minimum input were skipped",
                    err=True)
     typer.echo(f"{outdir}: {summary['utterances']} utterances, RTF {stats.rtf:.3f} ({torch.get_num_threads()} threads)")
     if ref is not None:
-        tok = model_dir / "tokenizer"
+        tok = dirs[0] / "tokenizer"
         scored = score_decode_dir(outdir, ref, tok if tok.is_dir() else None)
         typer.echo(f"{outdir}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
 

@@ -110,17 +110,31 @@ def write_ser_outputs(results: list[SerResult], classes: list[str], outdir: Path
     atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
 
 
-def decode_ser_dir(model_dir: str | Path, data: str | Path, outdir: str | Path, checkpoint: str = "model.pth",
+def decode_ser_dir(model_dir: str | Path | list, data: str | Path, outdir: str | Path, checkpoint: str = "model.pth",
                    max_frames_per_batch: int = 20000, device: str = "cpu") -> tuple[dict, DecodeStats]:
-    """Decode the feature dir `data` with the jser experiment `model_dir` into `outdir`
-    (`write_ser_outputs`); returns (the decode.json summary, the decoding stats)."""
+    """Decode the feature dir `data` with the jser experiment `model_dir` (or a list of them: their
+    posteriors averaged, `PosteriorEnsemble`) into `outdir` (`write_ser_outputs`); returns (the
+    decode.json summary, the decoding stats)."""
+    from jsertk.models.ensemble import PosteriorEnsemble
     from jsertk.tasks.experiment import load_model
+    from jsertk.utils.errors import InputError
 
-    model, cfg, resources = load_model(model_dir, checkpoint, device, model="jser")
+    dirs = list(model_dir) if isinstance(model_dir, (list, tuple)) else [model_dir]
+    loaded = [load_model(d, checkpoint, device, model="jser") for d in dirs]
+    model, cfg, resources = loaded[0]
+    if len(loaded) > 1:
+        if len({reads_waveforms(m) for m, _, _ in loaded}) > 1:
+            raise InputError("the models of an ensemble must all read features or all read audio")
+        try:
+            model = PosteriorEnsemble([m for m, _, _ in loaded]).eval()
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        model_dir = [str(d) for d in dirs]
     stats = DecodeStats()
     results = sorted(predict_dir(model, resources.tokenizer, data, stats, max_frames_per_batch, device,
                                  cfg["data"]["frame_shift_ms"]), key=lambda r: r.utt.encode())
-    summary = {"model_dir": str(model_dir), "checkpoint": checkpoint, "data": str(data), "utterances": len(results),
+    summary = {"model_dir": model_dir if isinstance(model_dir, list) else str(model_dir), "checkpoint": checkpoint,
+               "data": str(data), "utterances": len(results),
                "too_short": stats.too_short, "audio_seconds": round(stats.audio_seconds, 2),
                "decode_seconds": round(stats.decode_seconds, 2), "rtf": round(stats.rtf, 4),
                "threads": torch.get_num_threads()}

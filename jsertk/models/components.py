@@ -101,7 +101,11 @@ def build_component(kind: str, name: str, conf: dict, **fixed) -> torch.nn.Modul
 
 def min_input_frames(model: torch.nn.Module) -> int:
     """Shortest input a model's ESPnet encoder (`model.encoder`) accepts, set by its subsampling
-    front: 7 frames for conv2d, 11 for conv2d6, 15 for conv2d8; 1 without subsampling."""
+    front: 7 frames for conv2d, 11 for conv2d6, 15 for conv2d8; 1 without subsampling. For an
+    ensemble (`model.members`), the longest of its members'."""
     from espnet.nets.pytorch_backend.transformer.subsampling import check_short_utt
+
+    if hasattr(model, "members"):
+        return max(min_input_frames(m) for m in model.members)
 
     return max(1, check_short_utt(getattr(getattr(model, "encoder", None), "embed", None), 0)[1])

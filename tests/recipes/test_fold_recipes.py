@@ -34,8 +34,8 @@ def run_recipe(recipe: str, root: Path, *args: str, timeout: int = 900) -> subpr
     return subprocess.run(cmd, cwd=EGS / recipe / "jser1", env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def check_results(root: Path, corpus: str, folds: list[str], name: str = "ser"):
-    fold_root = root / "dump" / "fbank" / corpus / "folds"
+def check_results(root: Path, corpus: str, folds: list[str], name: str = "ser", features: str = "fbank"):
+    fold_root = root / "dump" / features / corpus / "folds"
     for k in folds:
         spk = {p: set(DataDir(fold_root / k / p).spk2utt()) for p in ("train", "dev", "test")}
         assert not (spk["test"] & (spk["train"] | spk["dev"])) and not spk["train"] & spk["dev"]
@@ -104,6 +104,25 @@ def test_manifest_recipe_brings_a_corpus_of_its_own(tmp_path):
 
 
 EMODB, URDU = SHARED / "corpora" / "emodb", SHARED / "corpora" / "urdu"
+
+
+def test_recipe_with_an_upstream_dumps_its_states_and_runs_the_probe(tmp_path):
+    """--upstream DIR: stage 1 dumps the encoder's states (a tiny random Whisper here), the folds and
+    the model read them (conf/train_ser_upstream.yaml), stage 8 scores the linear probe beside."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("sklearn")
+    from upstream_helpers import make_upstream
+
+    up = make_upstream(tmp_path / "tiny-whisper", "whisper")
+    tree = ravdess_tree(tmp_path / "corpus", actors=tuple(range(1, 13)), sr=48000)
+    res = run_recipe("ravdess", tmp_path, "--corpus-root", str(tree), "--folds", "1", "--upstream", str(up),
+                     "--baselines", "probe", "--ser-args", "--set train.max_epochs=1 --set encoder_conf.output_size=16")
+    assert res.returncode == 0, res.stderr[-4000:]
+    dump = tmp_path / "dump" / "upstream_tiny-whisper" / "ravdess"
+    assert (dump / "upstream.yaml").is_file() and (dump / "folds" / "fold1" / "train" / "upstream.yaml").is_file()
+    check_results(tmp_path, "ravdess", ["fold1"], name="ser_upstream", features="upstream_tiny-whisper")
+    assert (tmp_path / "exp" / "baseline_probe_tiny-whisper_folds_1" / "results.json").is_file()
+    assert "baseline_probe_tiny-whisper" in (tmp_path / "exp" / "RESULTS_1.md").read_text()
 
 
 @pytest.mark.skipif(not (EMODB / "wav").is_dir(), reason=f"the real EmoDB is not at {EMODB}")
