@@ -22,8 +22,10 @@ Stages:
      each fold's training set only
   3  (--model joint) per fold: tokenizer and ASR pretraining on the fold's training transcripts,
      unless --asr-exp names one ASR experiment to start every fold from
-  4  per fold: the emotion model (jsertk train --config \$ser_config) on fold<k>/train, selected on fold<k>/dev
-  5  per fold: decoding and scoring of fold<k>/test (and dev) in --decode-nj jobs (steps/decode.sh)
+  4  per fold: the emotion model (jsertk train --config \$ser_config) on fold<k>/train, selected on fold<k>/dev;
+     with --nseeds N, N of them (seeds 0..N-1: <ser exp>, <ser exp>_seed1, ...)
+  5  per fold: decoding and scoring of fold<k>/test (and dev) in --decode-nj jobs (steps/decode.sh); with
+     --nseeds N > 1 by the ensemble of the N models (posteriors averaged) -> decode_ens<N>_{dev,test}
   6  jsertk score-folds over the folds run: per-fold UA/WA/macro-F1, mean +- std, pooled with 95%
      bootstrap intervals, confusion -> <expdir>/<ser exp>_folds/{RESULTS.md,results.json,pooled/}
   7  (with --cross-test-sets) cross-corpus: this corpus's labels mapped to the shared classes
@@ -66,6 +68,7 @@ ser_config=               # emotion model config (stage 4); empty: conf/train_se
                           # conf/train_ser_upstream.yaml
 ser_tag=                  # experiment name <expdir>/fold<k>/ser_<tag> (empty: the config's name, train_ser.yaml -> ser)
 ser_args=                 # more jsertk train options for stage 4, e.g. "--set train.max_epochs=5"
+nseeds=1                  # emotion models per fold (stage 4, seeds 0..N-1); N > 1: stages 5-6 score their ensemble
 asr_exp=                  # --model joint: ASR experiment every fold starts from (empty: stage 3 trains one per fold)
 asr_config=conf/train_asr.yaml  # --model joint, stage 3: ASR pretraining config
 asr_args=                 # more jsertk train options for stage 3
@@ -106,9 +109,9 @@ fi
 case "${model}" in acoustic|joint) ;; *)
   echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
 esac
-for n in ngpu nj; do
-  if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${n}" = nj ] && [ "${nj}" -lt 1 ]; }; then
-    echo "jser_folds.sh: --${n} must be a $([ "${n}" = nj ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
+for n in ngpu nj nseeds; do
+  if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${n}" != ngpu ] && [ "${!n}" -lt 1 ]; }; then
+    echo "jser_folds.sh: --${n} must be a $([ "${n}" != ngpu ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
     exit 1
   fi
 done
@@ -192,6 +195,9 @@ fold_feats() { echo "${fold_root}/fold$1/$2"; }
 # markers of stages 3-4: folds remade otherwise (another --fold-scheme) retrain the models
 fold_inputs() { cat "$(fold_feats "$1" train)/utt2spk" "$(fold_feats "$1" train)/utt2emo" "$(fold_feats "$1" dev)/utt2spk" | md5sum | cut -c1-12; }
 ser_exp() { echo "${expdir}/fold$1/${ser_name}"; }
+# seed_exps K: the emotion models of fold K, one per seed (the first is ser_exp K)
+seed_exps() { ser_exp "$1"; for ((s = 1; s < nseeds; s++)); do echo "$(ser_exp "$1")_seed${s}"; done; }
+dec_tag=; [ "${nseeds}" -eq 1 ] || dec_tag=ens${nseeds}_  # decode_<tag><part>: a fold's ensemble decodes
 asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
 token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
 
@@ -219,9 +225,14 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
       init=(--set "cmvn=$(fold_feats "${k}" train)/cmvn.ark")
     fi
     [ -z "${upstream}" ] || init+=("${upstream_set[@]}")
-    # shellcheck disable=SC2086  # ser_args is a list of words
-    train_inputs=$(fold_inputs "${k}") train_model 4 "$(ser_exp "${k}")" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
-      --config "${ser_config}" "${init[@]}" ${ser_args}
+    s=0
+    for exp in $(seed_exps "${k}"); do
+      seed=(); [ "${s}" -eq 0 ] || seed=(--set "seed=${s}")
+      # shellcheck disable=SC2086  # ser_args is a list of words
+      train_inputs=$(fold_inputs "${k}") train_model 4 "${exp}" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+        --config "${ser_config}" "${init[@]}" ${ser_args} "${seed[@]}"
+      s=$((s + 1))
+    done
   done
 fi
 
@@ -229,15 +240,19 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   SECONDS=0
   for k in ${run_folds}; do
     exp=$(ser_exp "${k}")
+    members=(); for m in $(seed_exps "${k}"); do members+=(--model-dir "${m}"); done
     for part in dev test; do
-      out=${exp}/decode_${part}
-      # done: decoded after the model was written and after the fold's data were (re)made
-      if [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
+      out=${exp}/decode_${dec_tag}${part}
+      # done: decoded after the models were written and after the fold's data were (re)made
+      newer=true
+      for m in $(seed_exps "${k}"); do [ "${out}/summary.json" -nt "${m}/model.pth" ] || newer=false; done
+      if [ -f "${out}/summary.json" ] && ${newer} \
         && [ "${out}/summary.json" -nt "$(fold_feats "${k}" "${part}")/utt2spk" ]; then continue; fi
-      log "stage 5: fold ${k}: decoding ${part} with ${exp}"
-      decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}"
+      log "stage 5: fold ${k}: decoding ${part} with ${exp}$([ "${nseeds}" -eq 1 ] || echo " and its other ${nseeds} seeds' models")"
+      # the other seeds' models join the first as an ensemble (jsertk decode --model-dir A --model-dir B ...)
+      decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}" "${members[@]:2}"
     done
-    python3 - "${exp}/decode_test/scores.json" "${k}" <<'PY'
+    python3 - "${exp}/decode_${dec_tag}test/scores.json" "${k}" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(f"fold {sys.argv[2]}: test UA {100 * s['UA']:.1f}% WA {100 * s['WA']:.1f}% macro-F1 {100 * s['macro_F1']:.1f}% "
@@ -249,8 +264,8 @@ fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   decs=()
-  for k in ${run_folds}; do decs+=("$(ser_exp "${k}")/decode_test"); done
-  results=${expdir}/${ser_name}_folds
+  for k in ${run_folds}; do decs+=("$(ser_exp "${k}")/decode_${dec_tag}test"); done
+  results=${expdir}/${ser_name}$([ "${nseeds}" -eq 1 ] || echo "_ens${nseeds}")_folds
   [ -z "${folds}" ] || results=${results}_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
   log "stage 6: scoring ${#decs[@]} folds -> ${results}/RESULTS.md"
   jsertk score-folds "${decs[@]}" --out "${results}" --bootstrap-unit "${bootstrap_unit}" \
@@ -300,7 +315,8 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
   SECONDS=0
   suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
   systems=()
-  [ -f "${expdir}/${ser_name}_folds${suffix}/results.json" ] && systems+=("${expdir}/${ser_name}_folds${suffix}")
+  model_results=${expdir}/${ser_name}$([ "${nseeds}" -eq 1 ] || echo "_ens${nseeds}")_folds${suffix}
+  [ -f "${model_results}/results.json" ] && systems+=("${model_results}")
   for b in ${baselines}; do
     feature_set=${b%+spk}
     spk_opt=(); name=baseline_${feature_set}
