@@ -97,6 +97,12 @@ def load_upstream(path: str | Path, dtype: str = "float32", whisper_input: str =
         mel = tf.WhisperFeatureExtractor.from_pretrained(str(path), local_files_only=True) if pre.is_file() \
             else tf.WhisperFeatureExtractor(feature_size=model.config.num_mel_bins)
         return Upstream(kind, model.get_encoder(), mel_extractor=mel, whisper_input=whisper_input)
+    # LayerDrop would skip layers while fine-tuning, and with them their hidden states
+    for key in ("layerdrop", "encoder_layerdrop"):
+        if hasattr(model.config, key):
+            setattr(model.config, key, 0.0)
+    if hasattr(model, "encoder") and hasattr(model.encoder, "layerdrop"):
+        model.encoder.layerdrop = 0.0
     normalize = json.loads(pre.read_text(encoding="utf-8")).get("do_normalize", True) if pre.is_file() else True
     return Upstream(kind, model, normalize_wave=normalize, whisper_input=whisper_input)
 

@@ -139,3 +139,24 @@ def test_packed_upstream_model_infers_audio_with_the_upstream_included_or_named(
     (local / "config.json").write_text((local / "config.json").read_text() + " ")  # the named upstream changed
     res = _run("infer", tmp_path / "packed--named", wavs[0])
     assert res.exit_code != 0 and "differs from the one it was packed with" in str(res.exception)
+
+
+def test_wav2vec2_with_ctc_and_emotion_heads_fine_tuned_jointly(tmp_path):
+    """Cai et al. (2021): a wav2vec2 upstream fine-tuned with a CTC head and an emotion head together."""
+    from asr_helpers import make_tokenizer
+
+    data = make_data_dir(tmp_path / "data", speakers=("spkA", "spkB", "spkC"), seconds=0.6)
+    tok = make_tokenizer(tmp_path / "tok", texts=[line.split(" ", 1)[1] for line in
+                                                  (data / "text").read_text().splitlines()])
+    w2v = make_upstream(tmp_path / "w2v", "wav2vec2")
+    cfg = _config(tmp_path / "c.yaml", w2v, freeze="finetune")
+    conf = yaml.safe_load(cfg.read_text())
+    conf.update(tokenizer=str(tok), asr_weight=0.5)
+    cfg.write_text(yaml.safe_dump(conf))
+    exp = tmp_path / "exp"
+    run_training(cfg, [data], [data], exp)
+    history = (exp / "train.log").read_text()
+    assert "loss_ctc" in history and "loss_emotion" in history
+    res = _run("decode", data, "--model-dir", exp, "--outdir", tmp_path / "dec", "--ref", data)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "dec" / "hyp.text").is_file() and (tmp_path / "dec" / "hyp.emo").is_file()
