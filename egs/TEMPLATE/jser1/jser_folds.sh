@@ -134,6 +134,8 @@ upstream_set=(--set "frontend.upstream.path=${upstream}" --set "frontend.upstrea
 feats=${dumpdir}/${feat_type}/${corpus}
 fold_root=${feats}/folds
 ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser.yaml -> ser
+# models over a Whisper upstream's padded input are other experiments than over its cropped input
+[ -z "${upstream}" ] || [ "${whisper_input}" = crop ] || ser_name=${ser_name}_${whisper_input}
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
