@@ -57,8 +57,11 @@ def _speaker_standardise(x: np.ndarray, speakers: list[str]) -> np.ndarray:
 
 
 def _classifier(kind: str, value: float, seed: int):
-    from sklearn.linear_model import RidgeClassifier
-    from sklearn.svm import LinearSVC
+    try:
+        from sklearn.linear_model import RidgeClassifier
+        from sklearn.svm import LinearSVC
+    except ImportError:
+        raise InputError("the baselines need scikit-learn: pip install scikit-learn") from None
 
     if kind == "ridge":
         return RidgeClassifier(alpha=value, class_weight="balanced")
@@ -73,10 +76,7 @@ def svm_baseline(train: str | os.PathLike, dev: str | os.PathLike, test: str | o
     if classifier not in CLASSIFIERS:
         raise InputError(f"--classifier '{classifier}': not one of {', '.join(CLASSIFIERS)}")
     grid = grid or (ALPHA_GRID if classifier == "ridge" else C_GRID)
-    try:
-        import sklearn  # noqa: F401
-    except ImportError:
-        raise InputError("the baselines need scikit-learn: pip install scikit-learn") from None
+    _classifier(classifier, grid[0], seed)  # scikit-learn is there (else a clear error now)
     sets = {name: _load(Path(d), name != "test") for name, d in (("train", train), ("dev", dev), ("test", test))}
     if speaker_norm:
         sets = {n: (u, _speaker_standardise(x, s), y, s) for n, (u, x, y, s) in sets.items()}

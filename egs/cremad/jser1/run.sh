@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 corpus=cremad
 model=acoustic
-ser_config=conf/train_ser.yaml
+ser_config=               # empty: conf/train_ser.yaml, with --upstream conf/train_ser_upstream.yaml
 fbank_opts="--skip-bad"
 
 ./jser_folds.sh \

@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
-ser_config=conf/train_ser.yaml
+ser_config=  # empty: jser_folds.sh's choice (conf/train_ser.yaml, with --upstream conf/train_ser_upstream.yaml)
 [ "${model}" = joint ] && ser_config=conf/train_ser_joint.yaml
 manifest_abs=
 [ -z "${manifest}" ] || manifest_abs=$(realpath -m "${manifest}")  # before the cd: relative to where run.sh is called

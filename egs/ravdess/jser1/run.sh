@@ -15,7 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 corpus=ravdess
 model=acoustic
-ser_config=conf/train_ser.yaml
+ser_config=               # empty: conf/train_ser.yaml, with --upstream conf/train_ser_upstream.yaml
 fbank_opts="--resample"
 
 ./jser_folds.sh \
