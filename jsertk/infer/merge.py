@@ -306,11 +306,13 @@ def score_merged(dec: str | os.PathLike, ref: str | os.PathLike, tokenizer: str 
 
 
 def default_tokenizer(dec: str | os.PathLike) -> Path | None:
-    """MODEL_DIR/tokenizer of the model named in DEC/decode.json, if it exists."""
+    """MODEL_DIR/tokenizer of the model named in DEC/decode.json (the first of an ensemble), if it exists."""
     try:
         model_dir = json.loads((Path(dec) / DECODE_JSON).read_text(encoding="utf-8")).get("model_dir")
     except (OSError, json.JSONDecodeError):
         return None
+    if isinstance(model_dir, list):  # an ensemble: the first model transcribes
+        model_dir = model_dir[0] if model_dir else None
     tok = Path(model_dir) / "tokenizer" if model_dir else None
     return tok if tok is not None and tok.is_dir() else None
 

@@ -250,7 +250,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
       for m in $(seed_exps "${k}"); do [ "${out}/summary.json" -nt "${m}/model.pth" ] || newer=false; done
       if [ -f "${out}/summary.json" ] && ${newer} \
         && [ "${out}/summary.json" -nt "$(fold_feats "${k}" "${part}")/utt2spk" ]; then continue; fi
-      log "stage 5: fold ${k}: decoding ${part} with ${exp}$([ "${nseeds}" -eq 1 ] || echo " and its other ${nseeds} seeds' models")"
+      log "stage 5: fold ${k}: decoding ${part} with ${exp}$([ "${nseeds}" -eq 1 ] || echo " and its other $((nseeds - 1)) seeds' models")"
       # the other seeds' models join the first as an ensemble (jsertk decode --model-dir A --model-dir B ...)
       decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}" "${members[@]:2}"
     done
