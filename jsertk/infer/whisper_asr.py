@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import numpy as np
 from jsertk.data.datadir import DataDir
 from jsertk.features.audio import UtteranceAudio
 from jsertk.features.fbank import resample
+from jsertk.infer.asr import DecodeStats
 
 RATE = 16000
 WINDOW = 30 * RATE
@@ -27,17 +27,6 @@ _PUNCT = re.compile(r"[^\w\s']|(?<!\w)'|'(?!\w)")
 def normalize_text(text: str) -> str:
     """Lower case, punctuation removed (apostrophes inside words kept), single spaces."""
     return " ".join(_PUNCT.sub(" ", text.lower()).split())
-
-
-@dataclass
-class WhisperStats:
-    utterances: int = 0
-    audio_seconds: float = 0.0
-    decode_seconds: float = 0.0
-
-    @property
-    def rtf(self) -> float:
-        return self.decode_seconds / self.audio_seconds if self.audio_seconds else float("nan")
 
 
 class WhisperTranscriber:
@@ -72,12 +61,12 @@ class WhisperTranscriber:
 
 
 def transcribe_dir(transcriber: WhisperTranscriber, data: str | Path, batch_size: int = 8,
-                   progress=None) -> tuple[dict[str, str], WhisperStats]:
+                   progress=None) -> tuple[dict[str, str], DecodeStats]:
     """{utterance: text} for every utterance of the data dir `data` (wav.scp), and the timing."""
     d = DataDir(data)
     reader = UtteranceAudio(d)
     utts = sorted(d.utt2spk())
-    stats, out = WhisperStats(), {}
+    stats, out = DecodeStats(), {}
     for start in range(0, len(utts), batch_size):
         batch = utts[start: start + batch_size]
         waves = []
