@@ -49,3 +49,38 @@ def make_upstream(folder: Path, family: str, seed: int = 0) -> Path:
 def states_dim(family: str) -> tuple[int, int]:
     """(hidden states, dimension) of a tiny model: the embedding output and 2 layers of 32."""
     return 3, 32
+
+
+def make_whisper_asr(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random WhisperForConditionalGeneration (dim 32) with what transcription needs
+    beside it (it never ends a hypothesis: every 1-best is `max_new_tokens` words long): a word-level tokenizer.json (ids 0-89 words, 90-95 special tokens as in Whisper,
+    <|endoftext|> first), preprocessor_config.json and a generation config."""
+    tf = pytest.importorskip("transformers")
+    tokenizers = pytest.importorskip("tokenizers")
+    import torch
+
+    torch.manual_seed(seed)
+    eos, sot, notimestamps = 90, 91, 92
+    config = tf.WhisperConfig(
+        d_model=32, encoder_layers=2, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=64, decoder_ffn_dim=64, num_mel_bins=80, vocab_size=96, pad_token_id=eos,
+        bos_token_id=eos, eos_token_id=eos, decoder_start_token_id=sot, max_source_positions=1500,
+        max_target_positions=64)
+    model = tf.WhisperForConditionalGeneration(config)
+    with torch.no_grad():  # special tokens scored 0 (proj_out is tied to the embedding): the 1-best is words
+        model.model.decoder.embed_tokens.weight[eos:] = 0.0
+    model.generation_config = tf.GenerationConfig(
+        decoder_start_token_id=sot, eos_token_id=eos, pad_token_id=eos, bos_token_id=eos,
+        forced_decoder_ids=[[1, notimestamps]], no_timestamps_token_id=notimestamps, max_length=64,
+        is_multilingual=False)
+    model.save_pretrained(str(folder))
+    vocab = {f"w{i}": i for i in range(eos)}
+    vocab.update({"<|endoftext|>": eos, "<|startoftranscript|>": sot, "<|notimestamps|>": notimestamps,
+                  "<|a|>": 93, "<|b|>": 94, "<|c|>": 95})
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<|endoftext|>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tok.decoder = tokenizers.decoders.WordPiece(prefix="##")
+    tok.add_special_tokens([t for t, i in vocab.items() if i >= eos])
+    tok.save(str(folder / "tokenizer.json"))
+    tf.WhisperFeatureExtractor(feature_size=80).save_pretrained(str(folder))
+    return folder

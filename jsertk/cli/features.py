@@ -1,4 +1,4 @@
-"""Feature commands: compute-fbank, dump-upstream, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
+"""Feature commands: compute-fbank, dump-upstream, dump-lexical, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
 from __future__ import annotations
 
 import json
@@ -114,6 +114,63 @@ def dump_upstream(
     _report(done, out)
 
 
+def dump_lexical(
+    data: Path = typer.Argument(..., help="Kaldi data directory (wav.scp, utt2spk, optional segments)."),
+    featdir: Path = typer.Argument(..., help="The feature dir of DATA (feats.scp) that gets lexical.scp, "
+                                             "lexical_text, lexical_text_conf and lexical.yaml beside its features."),
+    whisper: Path = typer.Option(..., help="Local Whisper folder (WhisperForConditionalGeneration, with "
+                                           "tokenizer.json); nothing is downloaded."),
+    beam_size: int = typer.Option(1, help="1 = greedy decoding; more = beam search with that many beams."),
+    whisper_input: str = typer.Option("pad", help="'pad' (every utterance padded to 30 s, as Whisper was trained) "
+                                                  "or 'crop' (encoder cut to the input; Whisper's decoder then "
+                                                  "loops: docs/upstreams.md)."),
+    max_new_tokens: int = typer.Option(128, help="Longest 1-best per 30 s piece, in Whisper tokens."),
+    job: Optional[int] = typer.Option(None, help="Job number k (1..N): work on DATA/split<N>/k only."),
+    nj: Optional[int] = typer.Option(None, help="Number of jobs N; give with --job, then once with --merge."),
+    merge: bool = typer.Option(False, "--merge", help="Merge the --nj N jobs' outputs into FEATDIR (no decoding)."),
+    split_by: str = typer.Option("speaker", help="Which split the jobs read: 'speaker' (split<N>) or 'utterance'."),
+    device: str = typer.Option("cpu", help="cpu, cuda or cuda:N."),
+    threads: int = typer.Option(0, help="torch CPU threads (0 = torch's default); give 1 per job when several "
+                                        "jobs share a machine."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Leave out bad utterances (listed in bad_utts) instead "
+                                                            "of stopping at the first."),
+    max_segment_overshoot: float = typer.Option(0.5, help="Seconds a segment may end past its audio (it is then "
+                                                          "cut)."),
+    progress: bool = typer.Option(True, help="Print progress to stderr."),
+) -> None:
+    """A frozen pretrained Whisper as the ASR branch of the lexical view: its 1-best and decoder states.
+
+    Per utterance: Whisper's 1-best (greedy or beam) and its decoder's final states over that
+    1-best, (1 + tokens) x d_model float16, into FEATDIR/lexical (a feature dir of its own) and,
+    once complete, FEATDIR/lexical.scp with lexical_text (normalised 1-best), lexical_text_conf
+    (mean token probability) and lexical.yaml (the Whisper folder's digest). A joint model with
+    `lexical.source: whisper_states` reads them; `jsertk pseudolabel` takes its pseudo transcripts
+    from lexical_text. Audio at other rates is resampled to 16 kHz."""
+    import logging
+
+    from jsertk.infer.dump_lexical import LexicalDumpConfig, merge_lexical
+    from jsertk.infer.dump_lexical import dump_lexical as run
+
+    _exit_on_sigterm()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if merge:
+        if nj is None or job is not None:
+            raise InputError("--merge needs --nj N (the number of jobs that ran) and no --job")
+        merged = merge_lexical(data, featdir, nj, split_by)
+        typer.echo(f"{featdir}: lexical.scp with {merged.utterances} utterances from {nj} jobs")
+        return
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    config = LexicalDumpConfig(str(whisper), beam_size=beam_size, whisper_input=whisper_input,
+                               max_new_tokens=max_new_tokens, device=device)
+    done = run(data, featdir, config, job, nj, split_by, skip_bad, max_segment_overshoot, progress)
+    _report(done, featdir / "lexical")
+    if done.merged is not None:
+        typer.echo(f"{featdir}: lexical.scp, lexical_text (Whisper 1-best)")
+
+
 def merge_feats(
     data: Path = typer.Argument(..., help="The data directory the jobs were computed from."),
     out: Path = typer.Argument(..., help="The feature dir the jobs wrote into."),
@@ -201,6 +258,7 @@ def speed_audio(
 def register(app: typer.Typer) -> None:
     app.command("compute-fbank")(compute_fbank)
     app.command("dump-upstream")(dump_upstream)
+    app.command("dump-lexical")(dump_lexical)
     app.command("merge-feats")(merge_feats)
     app.command("compute-cmvn")(compute_cmvn)
     app.command("feats-info")(feats_info)

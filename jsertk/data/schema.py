@@ -46,6 +46,11 @@ def parse_text(value: str) -> str:
     return value
 
 
+def parse_hypothesis(value: str) -> str:
+    """A recogniser's 1-best: may be empty (nothing recognised)."""
+    return value
+
+
 def parse_segment(value: str) -> Segment:
     toks = value.split()
     if len(toks) != 3:
@@ -150,6 +155,9 @@ FILES: dict[str, FileSpec] = {
         FileSpec("utt2dur", "utt", parse_duration, False, "duration in seconds"),
         FileSpec("utt2num_frames", "utt", parse_num_frames, False, "feature frame count"),
         FileSpec("feats.scp", "utt", _nonempty, False, "feature matrix location (ark:offset)"),
+        FileSpec("lexical.scp", "utt", _nonempty, False, "Whisper decoder states of the 1-best (jsertk dump-lexical)"),
+        FileSpec("lexical_text", "utt", parse_hypothesis, False, "Whisper 1-best transcript (jsertk dump-lexical)"),
+        FileSpec("lexical_text_conf", "utt", parse_confidence, False, "confidence of lexical_text in [0,1]"),
     ]
 }
 
@@ -157,5 +165,5 @@ FILES: dict[str, FileSpec] = {
 REQUIRED_WHEN_PRESENT = ("utt2dur", "utt2num_frames", "feats.scp")
 # What made a feature dir's features (written beside feats.scp, read by the models that use them):
 # copied verbatim by subsets, folds and combinations of that dir.
-FEATURE_DESCRIPTIONS = ("fbank.yaml", "upstream.yaml")
+FEATURE_DESCRIPTIONS = ("fbank.yaml", "upstream.yaml", "lexical.yaml")
 UTT_LABEL_FILES = tuple(n for n, s in FILES.items() if s.label and s.keyed_by == "utt")

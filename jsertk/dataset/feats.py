@@ -16,6 +16,11 @@ features, grouped by utt2spk), and each item carries its speaker's (`spk_stats`)
 speakers are normalised with statistics of their own utterances (transductive, as is usual in
 speaker-independent emotion recognition).
 
+With `lexical=True` (a joint model whose lexical view reads a pretrained Whisper's decoder states,
+`lexical.source: whisper_states`), each dir's `lexical.scp` (written by `jsertk dump-lexical`,
+beside feats.scp or under `<label_root>/<dir name>/`) must cover every utterance, and each item
+carries its (1 + tokens, D) states (`lexical`); `lexical_dirs` lists where they were found.
+
 A task may mark training dirs as holding pseudo labels (`pseudo`, one flag per dir): every item
 then carries its dir's flag, and `collate` gives the batch a boolean `pseudo` tensor (validation
 data has none: its labels are true labels). A dir marked not `labelled` is read without any label
@@ -72,7 +77,7 @@ class FeatsDataset(torch.utils.data.Dataset):
     def __init__(self, dirs: Sequence[str | os.PathLike], label_parsers: dict[str, LabelParser], *,
                  label_root: str | os.PathLike | None = "data", min_frames: int = 1, max_frames: int = 0,
                  pseudo: Sequence[bool] | None = None, labelled: Sequence[bool] | None = None,
-                 audio: bool = False, speaker_stats: bool = False):
+                 audio: bool = False, speaker_stats: bool = False, lexical: bool = False):
         import kaldiio
 
         self.label_names = list(label_parsers)
@@ -90,6 +95,8 @@ class FeatsDataset(torch.utils.data.Dataset):
         self._resampled: set[int] = set()
         self.labels: dict[str, list[Any]] = {n: [] for n in self.label_names}
         self.report = FilterReport()
+        self.lexical_locations: list[str] | None = [] if lexical else None
+        self.lexical_dirs: list[Path] = []
         owner: dict[str, Path] = {}
         for set_id, d in enumerate(self.dirs):
             scp = d / "feats.scp"
@@ -103,6 +110,7 @@ class FeatsDataset(torch.utils.data.Dataset):
             else:
                 entries = read_unique(scp)
                 frames = self._num_frames(d, entries)
+            lex = self._lexical_entries(d, label_root) if lexical else None
             read = labelled is None or labelled[set_id]
             labels = {n: self._read_labels(d, n, p, label_root) if read else {} for n, p in label_parsers.items()}
             for e in entries:
@@ -122,6 +130,12 @@ class FeatsDataset(torch.utils.data.Dataset):
                 self.set_ids.append(set_id)
                 self.lengths.append(n)
                 self.locations.append(e.value)
+                if lex is not None:
+                    if e.key not in lex:
+                        raise DataDirError([Problem(self.lexical_dirs[-1] / "lexical.scp", 0,
+                                                    f"no decoder states for utterance '{e.key}' of {scp}; run "
+                                                    "`jsertk dump-lexical` on this dir's data again", "missing")])
+                    self.lexical_locations.append(lex[e.key])
                 if self.pseudo is not None:
                     self.pseudo.append(bool(pseudo[set_id]))
                 for name in self.label_names:
@@ -139,6 +153,16 @@ class FeatsDataset(torch.utils.data.Dataset):
         if speaker_stats:
             self._compute_speaker_stats(label_root)
         self.input_dim = int(self[0]["feats"].shape[1])
+
+    def _lexical_entries(self, d: Path, label_root) -> dict[str, str]:
+        path = find_label_file(d, "lexical.scp", label_root)
+        if path is None:
+            where = f" (nor under {Path(label_root) / d.name})" if label_root else ""
+            raise DataDirError([Problem(d / "lexical.scp", 0, f"file not found{where}: the model's lexical view "
+                                        "reads Whisper decoder states (lexical.source: whisper_states); write them "
+                                        f"with `jsertk dump-lexical DATA {d} --whisper DIR`", "missing")])
+        self.lexical_dirs.append(path.parent)
+        return {e.key: e.value for e in read_unique(path)}
 
     def _compute_speaker_stats(self, label_root) -> None:
         """Mean and standard deviation of every speaker's frames, per dir (utt2spk beside the features
@@ -271,6 +295,12 @@ class FeatsDataset(torch.utils.data.Dataset):
                 raise ValueError(f"utterance '{self.utts[i]}': cannot read features at {self.locations[i]}: "
                                  f"{e}") from None
         item = {"utt": self.utts[i], "feats": feats, "labels": {n: self.labels[n][i] for n in self.label_names}}
+        if self.lexical_locations is not None:
+            try:
+                item["lexical"] = np.asarray(self._load(self.lexical_locations[i]), dtype=np.float32)
+            except Exception as e:
+                raise ValueError(f"utterance '{self.utts[i]}': cannot read its decoder states at "
+                                 f"{self.lexical_locations[i]}: {e}") from None
         if self.speaker_stats is not None:
             item["spk_stats"] = self.speaker_stats[(self.set_ids[i], self.utt_speakers[i])]
         if self.pseudo is not None:
@@ -282,7 +312,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         keep = [i for i, n in enumerate(self.lengths) if n >= min_frames]
         removed = len(self.lengths) - len(keep)
         if removed:
-            for name in ("utts", "set_ids", "lengths", "locations", "pseudo", "utt_speakers"):
+            for name in ("utts", "set_ids", "lengths", "locations", "lexical_locations", "pseudo", "utt_speakers"):
                 if getattr(self, name, None) is not None:
                     setattr(self, name, [getattr(self, name)[i] for i in keep])
             self.labels = {n: [v[i] for i in keep] for n, v in self.labels.items()}
@@ -303,7 +333,8 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
 
     feats (B, T, D) zero-padded and feat_lens (B); for each label `name`: `name` (sequences padded
     with -1, plus `name_lens`; scalars/tuples as tensors with -1/0 fillers) and `name_mask` (B) bool;
-    `pseudo` (B) bool when the items carry their dir's pseudo-label flag.
+    `pseudo` (B) bool when the items carry their dir's pseudo-label flag; `lexical` (B, L, D)
+    zero-padded and `lexical_lens` (B) when they carry decoder states.
     """
     lens = torch.tensor([it["feats"].shape[0] for it in items], dtype=torch.long)
     dim = items[0]["feats"].shape[1]
@@ -313,6 +344,12 @@ def collate(items: list[dict], label_names: Sequence[str]) -> dict:
     batch: dict[str, Any] = {"utts": [it["utt"] for it in items], "feats": feats, "feat_lens": lens}
     if "pseudo" in items[0]:
         batch["pseudo"] = torch.tensor([it["pseudo"] for it in items], dtype=torch.bool)
+    if "lexical" in items[0]:
+        lex_lens = torch.tensor([it["lexical"].shape[0] for it in items], dtype=torch.long)
+        lex = torch.zeros(len(items), int(lex_lens.max()), items[0]["lexical"].shape[1])
+        for k, it in enumerate(items):
+            lex[k, : it["lexical"].shape[0]] = torch.from_numpy(it["lexical"])
+        batch["lexical"], batch["lexical_lens"] = lex, lex_lens
     if "spk_stats" in items[0]:  # each utterance's speaker's mean and std (frontend.normalize: speaker)
         batch["spk_mean"] = torch.from_numpy(np.stack([it["spk_stats"][0] for it in items]))
         batch["spk_std"] = torch.from_numpy(np.stack([it["spk_stats"][1] for it in items]))

@@ -18,7 +18,7 @@ import yaml
 from jsertk.data.datadir import DataDir, write_filtered
 from jsertk.data.schema import FILES
 from jsertk.data.table import read_entries, read_table, write_table
-from jsertk.features.extract import CONFIG_NAMES, check_job, part_dir
+from jsertk.features.extract import CONFIG_NAMES, SIDE_TABLES, check_job, part_dir
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 
@@ -48,18 +48,29 @@ def merge_parts(data: str | os.PathLike, out: str | os.PathLike, nj: int, split_
     scp: dict[str, str] = {}
     frames: dict[str, str] = {}
     failed: dict[str, str] = {}
+    side = {name: {} for name in SIDE_TABLES if (parts[0] / name).is_file()}
     for p in parts:
         for e in read_entries(p / "feats.scp"):
             if e.key in scp:
                 raise InputError(f"{p / 'feats.scp'}:{e.line}: utterance '{e.key}' also has features in another job")
             scp[e.key] = e.value
         frames.update(read_table(p / "utt2num_frames"))
+        for name, table in side.items():
+            if not (p / name).is_file():
+                raise InputError(f"{p / name}: not found, but {parts[0] / name} is; rerun that job")
+            table.update(read_table(p / name))
         if (p / "bad_utts").is_file():
             failed.update(read_table(p / "bad_utts"))
     _check_coverage(src, scp, failed, out)
 
     copy_data_files(src, scp, out)
     write_table(out / "utt2num_frames", {u: frames[u] for u in scp})
+    for name in SIDE_TABLES:
+        if name in side:
+            write_table(out / name, {u: side[name][u] for u in scp})
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                (out / name).unlink()
     if failed:
         write_table(out / "bad_utts", failed)
     else:

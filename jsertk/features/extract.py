@@ -1,8 +1,10 @@
 """Feature extraction over a data dir, one job's share at a time, streaming utterance by utterance.
 
-The features are fbank (`FbankConfig`) or an upstream's hidden states (`UpstreamDumpConfig`):
-any config with `sample_rate`, `config_name`, `as_dict()` and `extractor()`, whose extractor maps
-float samples to a (frames, dim) matrix.
+The features are fbank (`FbankConfig`), an upstream's hidden states (`UpstreamDumpConfig`) or
+Whisper's decoder states (`LexicalDumpConfig`): any config with `sample_rate`, `config_name`,
+`as_dict()` and `extractor()`, whose extractor maps float samples to a (frames, dim) matrix. A
+config may name `side_tables`: after each call its extractor's `side_values` holds the
+utterance's value for each, written beside feats.scp (and merged by `merge_parts`).
 
 Job k of N reads `DATA/split<N>/k` (`split<N>utt` when split by utterance) and writes
 `OUT/split<N>/k/`: feats.ark, feats.scp, utt2num_frames and, with skip_bad, bad_utts.
@@ -34,6 +36,7 @@ log = logging.getLogger("jsertk.features")
 CONFIG_NAME = FbankConfig.config_name
 # the options file each kind of features leaves beside them (merge_parts looks for one of these)
 CONFIG_NAMES = FEATURE_DESCRIPTIONS
+SIDE_TABLES = ("lexical_text", "lexical_text_conf")  # the side tables any extractor writes (dump-lexical)
 
 
 @dataclass
@@ -96,7 +99,7 @@ def extract_part(src: DataDir, part: Path, config, *, resample_audio: bool = Fal
     part.mkdir(parents=True, exist_ok=True)
     scp = part / "feats.scp"
     # Gone first: a rerun that dies must not leave the previous run's scp looking finished.
-    for stale in (scp, part / "bad_utts"):
+    for stale in (scp, part / "bad_utts", *(part / n for n in SIDE_TABLES)):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     _remove_stale_temps(part)
@@ -106,6 +109,8 @@ def extract_part(src: DataDir, part: Path, config, *, resample_audio: bool = Fal
     result = ExtractResult()
     resampled: set[int] = set()  # rates logged once each
     frames: dict[str, int] = {}
+    side_names = tuple(getattr(config, "side_tables", ()))
+    side: dict[str, dict[str, str]] = {name: {} for name in side_names}
     meter = Progress(len(utts), f"{config.config_name.split('.')[0]} {src.path}") if progress else None
     with ArkScpWriter(part / "feats.ark", scp) as writer:
         for utt in utts:
@@ -131,12 +136,16 @@ def extract_part(src: DataDir, part: Path, config, *, resample_audio: bool = Fal
                 continue
             writer.write(utt, feats)
             frames[utt] = len(feats)
+            for name in side_names:
+                side[name][utt] = extract.side_values[name]
             result.audio_s += samples.size / config.sample_rate
             if meter:
                 meter.update(audio_s=samples.size / config.sample_rate)
         if not frames:
             raise InputError(f"{src.path}: no utterance gave features ({len(result.failed)} of {len(utts)} failed)")
         write_table(part / "utt2num_frames", frames)
+        for name, table in side.items():
+            write_table(part / name, table)
         if result.failed:
             write_table(part / "bad_utts", result.failed)
         for other in CONFIG_NAMES:  # left by an earlier run of other features

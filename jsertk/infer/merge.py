@@ -94,7 +94,8 @@ def split_for_decoding(data: str | os.PathLike, out: str | os.PathLike, nj: int,
     if len(parts) == 1:
         shutil.rmtree(out, ignore_errors=True)
         return [data]
-    names = ("feats.scp", "utt2num_frames") + (("utt2spk",) if (data / "utt2spk").is_file() else ())
+    optional = ("utt2spk", "lexical.scp", "lexical_text", "lexical_text_conf")  # speakers; Whisper's states, 1-best
+    names = ("feats.scp", "utt2num_frames") + tuple(n for n in optional if (data / n).is_file())
     tables = {name: read_entries(data / name) for name in names}
     with atomic_dir(out) as tmp:
         for k, utts in enumerate(parts, 1):
@@ -104,6 +105,8 @@ def split_for_decoding(data: str | os.PathLike, out: str | os.PathLike, nj: int,
                     f.writelines(f"{e.key} {e.value}\n" for e in entries if e.key in keep)
             # speaker normalisation takes each speaker's statistics over the whole dir, not the part
             atomic_write_text(tmp / str(k) / SPEAKER_STATS_FROM, f"{data.resolve()}\n")
+            if (data / "lexical.yaml").is_file():
+                shutil.copyfile(data / "lexical.yaml", tmp / str(k) / "lexical.yaml")
         atomic_write_text(tmp / "split.json", json.dumps(
             {"data": str(data), "nj": nj, "max_frames_per_batch": max_frames_per_batch,
              "utterances": [len(p) for p in parts]}, indent=2) + "\n")

@@ -1,5 +1,7 @@
 """Per-utterance scores for pseudo-labelling: every emotion view's posteriors and the CTC 1-best
-with its confidence, computed in-process or by a job array over parts of the feature dir.
+with its confidence (for a model whose lexical view reads Whisper's decoder states, Whisper's
+1-best and confidence from the feature dir's lexical_text and lexical_text_conf instead),
+computed in-process or by a job array over parts of the feature dir.
 
 Scores travel as JSON lines (one utterance per line), so a job's part can be written atomically,
 reused on a rerun, and merged in the parent, which then selects (jsertk.infer.pseudolabel).
@@ -87,8 +89,29 @@ def score_dir(model, tokenizer, data: Path, max_frames_per_batch: int = 20000, d
                         r.text, r.text_conf)
               for r in predict_dir(model, tokenizer, data, DecodeStats(), max_frames_per_batch, device,
                                    skipped=too_short, progress=progress)]
+    if getattr(model, "reads_lexical_states", False):
+        scores = [UttScores(s.utt, s.views, *text) for s, text in zip(scores, whisper_texts(data, scores))]
     scores.sort(key=lambda s: s.utt.encode())
     return scores, sorted(too_short)
+
+
+def whisper_texts(data: Path, scores: list[UttScores]) -> list[tuple[str, float]]:
+    """(Whisper 1-best, its confidence) of each scored utterance, from `jsertk dump-lexical`'s tables."""
+    from jsertk.data.table import read_table
+    from jsertk.tasks.upstream import LEXICAL_TABLES
+
+    tables = []
+    for name in LEXICAL_TABLES:
+        if not (data / name).is_file():
+            raise PseudoLabelError(f"{data / name}: not found; the model reads Whisper decoder states, whose 1-best "
+                                   "transcripts are the pseudo transcripts: run `jsertk dump-lexical` on this dir")
+        tables.append(read_table(data / name))
+    texts, confs = tables
+    missing = [s.utt for s in scores if s.utt not in texts or s.utt not in confs]
+    if missing:
+        raise PseudoLabelError(f"{data}: no Whisper 1-best for {len(missing)} utterance(s) (first: '{missing[0]}') in "
+                               "lexical_text / lexical_text_conf; run `jsertk dump-lexical` on this dir again")
+    return [(texts[s.utt], float(confs[s.utt])) for s in scores]
 
 
 def write_scores(path: Path, scores: list[UttScores], too_short: list[str]) -> None:
@@ -184,5 +207,26 @@ def score_parallel(model_dir: Path, checkpoint: str, data: Path, work: Path, nj:
         scores += s
         too_short += t
         print(f"pseudolabel: part {k}/{nj}: {len(s)} utterances", file=sys.stderr)
+    if getattr(model, "reads_lexical_states", False):
+        scores = [UttScores(s.utt, s.views, *text) for s, text in zip(scores, whisper_texts(data, scores))]
     scores.sort(key=lambda s: s.utt.encode())
     return scores, sorted(too_short)
+
+
+def whisper_texts(data: Path, scores: list[UttScores]) -> list[tuple[str, float]]:
+    """(Whisper 1-best, its confidence) of each scored utterance, from `jsertk dump-lexical`'s tables."""
+    from jsertk.data.table import read_table
+    from jsertk.tasks.upstream import LEXICAL_TABLES
+
+    tables = []
+    for name in LEXICAL_TABLES:
+        if not (data / name).is_file():
+            raise PseudoLabelError(f"{data / name}: not found; the model reads Whisper decoder states, whose 1-best "
+                                   "transcripts are the pseudo transcripts: run `jsertk dump-lexical` on this dir")
+        tables.append(read_table(data / name))
+    texts, confs = tables
+    missing = [s.utt for s in scores if s.utt not in texts or s.utt not in confs]
+    if missing:
+        raise PseudoLabelError(f"{data}: no Whisper 1-best for {len(missing)} utterance(s) (first: '{missing[0]}') in "
+                               "lexical_text / lexical_text_conf; run `jsertk dump-lexical` on this dir again")
+    return [(texts[s.utt], float(confs[s.utt])) for s in scores]

@@ -49,6 +49,10 @@ class Recognizer:
         if check:
             verify(packed)
         model, _, resources = load_model(packed, "model.pth", device)
+        if getattr(model, "reads_lexical_states", False):
+            raise InputError(f"{packed}: its lexical view reads Whisper decoder states dumped per utterance "
+                             "(lexical.source: whisper_states), which single audio files do not have; decode a "
+                             "feature dir with `jsertk dump-lexical` and `jsertk decode` instead")
         fbank_file = Path(packed) / FBANK_CONFIG
         fbank = FbankConfig(**yaml.safe_load(fbank_file.read_text())) if fbank_file.is_file() else None
         return cls(model, resources.tokenizer, fbank, device)

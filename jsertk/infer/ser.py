@@ -33,9 +33,10 @@ class SerResult:
 
 
 def predict_batch(model, tokenizer, feats: torch.Tensor, feat_lens: torch.Tensor, utts: list[str],
-                  stats=None) -> list[SerResult]:
-    """`stats`: the utterances' speaker statistics (a model with frontend.normalize: speaker)."""
-    out = model.predict(feats, feat_lens, stats)
+                  stats=None, lexical=None) -> list[SerResult]:
+    """`stats`: the utterances' speaker statistics (a model with frontend.normalize: speaker);
+    `lexical`: their Whisper decoder states and lengths (lexical.source: whisper_states)."""
+    out = model.predict(feats, feat_lens, stats, lexical)
     post = out["emotion"].float().cpu().numpy()
     views = {k: out[k].float().cpu().numpy() for k in ("emotion_acoustic", "emotion_lexical") if k in out}
     dims = out["dimensional"].float().cpu().numpy() if "dimensional" in out else None
@@ -58,7 +59,9 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
     total)` after each batch."""
     audio = reads_waveforms(model)
     data = FeatsDataset([data_dir], {}, label_root=None, min_frames=1, max_frames=0, audio=audio,
-                        speaker_stats=wants_speaker_stats(model))
+                        speaker_stats=wants_speaker_stats(model),
+                        lexical=bool(getattr(model, "reads_lexical_states", False)))
+    check_lexical_states(model, data.lexical_dirs)
     sampler = BucketBatchSampler(data.lengths, max_frames_per_batch, shuffle=False)
     min_frames = min_input_frames(model)
     total = sum(n >= min_frames for n in data.lengths)
@@ -73,8 +76,9 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
         batch = collate([data[i] for i in idx], [])
         t0 = time.perf_counter()
         spk = (batch["spk_mean"].to(device), batch["spk_std"].to(device)) if "spk_mean" in batch else None
+        lex = (batch["lexical"].to(device), batch["lexical_lens"].to(device)) if "lexical" in batch else None
         results = predict_batch(model, tokenizer, batch["feats"].to(device), batch["feat_lens"].to(device),
-                                batch["utts"], spk)
+                                batch["utts"], spk, lex)
         stats.decode_seconds += time.perf_counter() - t0
         stats.utterances += len(idx)
         stats.audio_seconds += float(batch["feat_lens"].sum()) / AUDIO_RATE if audio \
@@ -82,6 +86,15 @@ def predict_dir(model, tokenizer, data_dir: str | Path, stats: DecodeStats, max_
         yield from results
         if progress:
             progress(stats.utterances, total)
+
+
+def check_lexical_states(model, dirs) -> None:
+    """Dumped decoder states must come from the Whisper each model (each member of an ensemble) reads."""
+    from jsertk.tasks.upstream import check_lexical_dirs
+
+    for member in getattr(model, "members", [model]):
+        if getattr(member, "reads_lexical_states", False):
+            check_lexical_dirs(member.lexical_identity, dirs)
 
 
 def write_ser_outputs(results: list[SerResult], classes: list[str], outdir: Path, summary: dict) -> None:

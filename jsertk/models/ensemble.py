@@ -4,7 +4,7 @@ emotion posteriors are averaged (`jsertk decode --model-dir A --model-dir B ...`
 Every member must have the same class list (in the same order). Emotion posteriors of each head
 that every member has, and the dimensional predictions when every member has them, are averaged;
 the transcript (CTC 1-best) is the first member's. Speaker statistics are passed to every member
-(each uses them or not, as its frontend says).
+(each uses them or not, as its frontend says), and so are Whisper decoder states.
 """
 from __future__ import annotations
 
@@ -29,8 +29,12 @@ class PosteriorEnsemble(torch.nn.Module):
         return self.members[0].asr
 
     @torch.no_grad()
-    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> dict:
-        outs = [m.predict(feats, feat_lens, stats) for m in self.members]
+    @property
+    def reads_lexical_states(self) -> bool:
+        return any(getattr(m, "reads_lexical_states", False) for m in self.members)
+
+    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None, lexical=None) -> dict:
+        outs = [m.predict(feats, feat_lens, stats, lexical) for m in self.members]
         merged = dict(outs[0])
         for key in ("emotion", "emotion_acoustic", "emotion_lexical", "dimensional"):
             if all(key in o for o in outs):

@@ -41,6 +41,11 @@ from jsertk.models.semi_supervised import (
 EMOTION_HEADS = ("emotion", "emotion_acoustic", "emotion_lexical")
 
 
+def lexical_states(batch: dict):
+    """(decoder states, lengths) of a batch read with lexical=True, else None."""
+    return (batch["lexical"], batch["lexical_lens"]) if "lexical" in batch else None
+
+
 class JointModel(torch.nn.Module):
     def __init__(self, asr: ASRModel, classes: list[str], num_speakers: int, *, asr_weight: float = 1.0,
                  lexical: dict, fusion: dict, heads: dict, aae: dict, class_weights: torch.Tensor | None = None,
@@ -58,7 +63,8 @@ class JointModel(torch.nn.Module):
             self.lexical = LexicalBranch(lexical["source"], asr.vocab_size, dec_dim, dim=lexical["dim"],
                                          num_layers=lexical["num_layers"], heads=lexical["heads"],
                                          dropout=lexical["dropout"], encoder=lexical["encoder"],
-                                         widths=tuple(lexical["widths"]))
+                                         widths=tuple(lexical["widths"]),
+                                         external_dim=lexical.get("input_dim"))
             self.lexical_grad_to_asr = lexical["grad_to_asr"]
             self.fusion = Fusion(fusion["type"], enc_dim, self.lexical.output_size, dim=fusion["dim"],
                                  heads=fusion["heads"], dropout=fusion["dropout"],
@@ -146,14 +152,27 @@ class JointModel(torch.nn.Module):
         (_, hidden), _ = self.asr.decoder(memory, enc_lens, ys_in, lens + 1, return_hs=True)
         return hidden, lens + 1, tokens
 
-    def represent(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> dict:
+    @property
+    def reads_lexical_states(self) -> bool:
+        """True when the lexical view reads dumped Whisper decoder states (lexical.source: whisper_states)."""
+        return self.lexical is not None and self.lexical.source == "whisper_states"
+
+    def represent(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None, lexical=None) -> dict:
         """Encoder output, pooled acoustic vector, lexical sequence and pooled vector, fused vector.
-        `stats`: per-utterance speaker statistics (frontend.normalize: speaker)."""
+        `stats`: per-utterance speaker statistics (frontend.normalize: speaker); `lexical`: the batch's
+        (decoder states (B, L, D), lengths (B)) for lexical.source whisper_states."""
         enc, enc_lens = self.asr.encode(feats, feat_lens, stats)
         pooled_a = self.acoustic_pool(enc, enc_lens)
         out = {"enc": enc, "enc_lens": enc_lens, "pooled_acoustic": pooled_a, "fused": pooled_a}
         if self.lexical is not None:
-            inputs, lex_lens, tokens = self._lexical_inputs(enc, enc_lens)
+            if self.reads_lexical_states:
+                if lexical is None:
+                    raise ValueError("lexical.source whisper_states: the batch carries no decoder states (the "
+                                     "data dirs need lexical.scp from `jsertk dump-lexical`)")
+                inputs, lex_lens = lexical[0][:, : int(lexical[1].max())], lexical[1]
+                tokens = None
+            else:
+                inputs, lex_lens, tokens = self._lexical_inputs(enc, enc_lens)
             lex = self.lexical(inputs, lex_lens)
             pooled_l = self.fusion.lexical_pool(lex, lex_lens)
             out.update(pooled_lexical=pooled_l, hyp_tokens=tokens,
@@ -168,7 +187,7 @@ class JointModel(torch.nn.Module):
     # ------------------------------------------------------------------ training
     def forward(self, batch: dict) -> dict:
         feats, feat_lens = batch["feats"], batch["feat_lens"]
-        rep = self.represent(feats[:, : int(feat_lens.max())], feat_lens, speaker_stats(batch))
+        rep = self.represent(feats[:, : int(feat_lens.max())], feat_lens, speaker_stats(batch), lexical_states(batch))
         stats: dict[str, tuple[float, int]] = {}
         total, any_loss = rep["pooled_acoustic"].sum() * 0.0, False
 
@@ -298,18 +317,18 @@ class JointModel(torch.nn.Module):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None) -> dict:
+    def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None, lexical=None) -> dict:
         """Per utterance: emotion posteriors of each emotion head, dimensional values, CTC 1-best tokens
         and their confidence (mean peak posterior of the hypothesis tokens, `text_conf`)."""
         from jsertk.models.ctc_greedy import ctc_greedy_with_confidence
 
-        rep = self.represent(feats, feat_lens, stats)
+        rep = self.represent(feats, feat_lens, stats, lexical)
         inputs = self.head_inputs(rep)
         out = {name: torch.softmax(self.heads[name](inputs[name]), -1) for name in EMOTION_HEADS
                if name in self.heads}
         if "dimensional" in self.heads:
             out["dimensional"] = self.heads["dimensional"](inputs["dimensional"])
-        # the same 1-best the lexical branch read (both are the CTC argmax path)
+        # the CTC argmax path: the 1-best the lexical branch read, unless it reads Whisper's (whisper_states)
         out["tokens"], out["text_conf"] = ctc_greedy_with_confidence(self.asr.ctc.log_softmax(rep["enc"]),
                                                                      rep["enc_lens"], self.asr.blank_id)
         return out

@@ -1,11 +1,13 @@
 """The lexical branch: token-level representations taken from the ASR branch, text-encoded.
 
-Three sources (config `lexical.source`), all from what the ASR branch itself produces, so the
-branch sees at test time what it saw in training:
+Four sources (config `lexical.source`). Three come from what the joint model's own ASR branch
+produces, so the branch sees at test time what it saw in training:
 - `ctc_posteriors`: CTC posteriors collapsed at their spikes, one vector per emitted token
   (the mean posterior over each run of frames whose best label is the same non-blank token);
 - `decoder_states`: hidden states of the attention decoder run over the 1-best hypothesis;
 - `hyp_embeddings`: learned embeddings of the 1-best hypothesis tokens.
+The fourth, `whisper_states`, comes from a frozen pretrained Whisper as the ASR branch: its
+decoder's final states over its own 1-best (`jsertk dump-lexical`), read with the batch.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import torch
 
 from jsertk.models.pooling import length_mask
 
-LEXICAL_SOURCES = ("ctc_posteriors", "decoder_states", "hyp_embeddings")
+LEXICAL_SOURCES = ("ctc_posteriors", "decoder_states", "hyp_embeddings", "whisper_states")
 
 
 def collapse_ctc_spikes(posteriors: torch.Tensor, lens: torch.Tensor, blank_id: int = 0
@@ -116,7 +118,8 @@ class LexicalBranch(torch.nn.Module):
 
     def __init__(self, source: str, vocab_size: int, decoder_dim: int | None = None, dim: int = 128,
                  num_layers: int = 2, heads: int = 4, dropout: float = 0.1, embed_dim: int = 64,
-                 encoder: str = "transformer", widths: tuple[int, ...] = (3, 5, 7)):
+                 encoder: str = "transformer", widths: tuple[int, ...] = (3, 5, 7),
+                 external_dim: int | None = None):
         super().__init__()
         if source not in LEXICAL_SOURCES:
             raise ValueError(f"lexical source must be one of {LEXICAL_SOURCES}, got '{source}'")
@@ -124,9 +127,12 @@ class LexicalBranch(torch.nn.Module):
             raise ValueError(f"lexical encoder must be one of {LEXICAL_ENCODERS}, got '{encoder}'")
         if source == "decoder_states" and decoder_dim is None:
             raise ValueError("lexical source 'decoder_states' needs an attention decoder in the ASR branch")
+        if source == "whisper_states" and not external_dim:
+            raise ValueError("lexical source 'whisper_states' needs the Whisper decoder's dimension")
         self.source = source
         self.embed = torch.nn.Embedding(vocab_size, embed_dim) if source == "hyp_embeddings" else None
-        input_dim = {"ctc_posteriors": vocab_size, "decoder_states": decoder_dim, "hyp_embeddings": embed_dim}[source]
+        input_dim = {"ctc_posteriors": vocab_size, "decoder_states": decoder_dim, "hyp_embeddings": embed_dim,
+                     "whisper_states": external_dim}[source]
         if encoder == "cnn":
             self.encoder = ConvTextEncoder(input_dim, dim, tuple(widths), dropout)
         else:
@@ -134,6 +140,6 @@ class LexicalBranch(torch.nn.Module):
         self.output_size = self.encoder.output_size
 
     def forward(self, inputs: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
-        """`inputs`: posteriors (B, L, V) or decoder states (B, L, D) or token ids (B, L)."""
+        """`inputs`: posteriors (B, L, V), decoder states (B, L, D) or token ids (B, L)."""
         x = self.embed(inputs) if self.embed is not None else inputs
         return self.encoder(x, lens)

@@ -47,6 +47,15 @@ class Task(abc.ABC):
         """Keyword arguments for the training `FeatsDataset` (e.g. per-dir `pseudo`, `labelled`)."""
         return {}
 
+    def data_options(self, cfg: dict) -> dict:
+        """Keyword arguments for every `FeatsDataset` of this model, training and decoding (e.g.
+        `lexical`: read dumped decoder states with the features)."""
+        return {}
+
+    def check_inputs(self, cfg: dict, resources: Any, datasets: list) -> None:
+        """Called once the training and validation sets are read: check what they hold against the
+        model (e.g. dumped states from the model's own pretrained model)."""
+
     def check_data(self, cfg: dict, resources: Any, train_set) -> None:
         """Called once the training sets are read, before the validation sets: check them against the
         config and fix label inventories (e.g. class lists) that come from the training data."""

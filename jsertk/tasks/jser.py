@@ -53,7 +53,9 @@ class JserTask(Task):
             "data_roles": [],  # per training dir: ser (needs utt2emo), asr (needs text), aux; [] = all ser
             "class_weights": False,  # weight the emotion losses by inverse class frequency (skewed label sets)
             "asr_weight": 1.0,  # weight of the CTC/attention loss in the joint objective (0 = SER only)
-            "lexical": {"source": "ctc_posteriors",  # ctc_posteriors, decoder_states, hyp_embeddings or none
+            "lexical": {"source": "ctc_posteriors",  # ctc_posteriors, decoder_states, hyp_embeddings, whisper_states
+                        # or none (whisper_states: a frozen pretrained Whisper's decoder states, jsertk dump-lexical)
+                        "whisper": "",  # whisper_states: the local Whisper folder the dumped states come from
                         "encoder": "transformer",  # transformer or cnn (n-gram filters: learns from little data)
                         "dim": 128, "num_layers": 2, "heads": 4,  # transformer layers and heads
                         "widths": [3, 5, 7],  # cnn filter widths in tokens
@@ -99,7 +101,19 @@ class JserTask(Task):
         speakers = read_list(expdir / SPEAKERS_FILE) if not training and (expdir / SPEAKERS_FILE).is_file() else None
         return SimpleNamespace(tokenizer=asr.tokenizer, unknown=asr.unknown, expdir=expdir,
                                emotion=EmotionParser(classes, dict(cfg["label_map"])), speaker=SpeakerParser(speakers),
-                               class_counts=None, confidences=bool(cfg["pseudo"]["confidence_weighting"]))
+                               class_counts=None, confidences=bool(cfg["pseudo"]["confidence_weighting"]),
+                               lexical_identity=setup_whisper_lexical(cfg, expdir, training))
+
+    def check_inputs(self, cfg, resources, datasets) -> None:
+        """Decoder states of the Whisper the model reads, in every training and validation dir."""
+        from jsertk.tasks.upstream import check_lexical_dirs
+
+        if resources.lexical_identity is not None:
+            for ds in datasets:
+                check_lexical_dirs(resources.lexical_identity, ds.lexical_dirs)
+
+    def data_options(self, cfg) -> dict:
+        return {"lexical": cfg["lexical"]["source"] == "whisper_states"}
 
     def label_parsers(self, resources):
         from jsertk.data.schema import parse_confidence, parse_dims
@@ -160,22 +174,51 @@ class JserTask(Task):
             prior = (counts.clamp(min=1) / counts.clamp(min=1).sum()).tolist()
             if cfg["class_weights"]:
                 weights = counts.sum() / (len(counts) * counts.clamp(min=1))
+        lexical = dict(cfg["lexical"])
+        if resources.lexical_identity is not None:
+            lexical["input_dim"] = resources.lexical_identity["dim"]
         try:
             model = JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
-                               lexical=dict(cfg["lexical"]), fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
+                               lexical=lexical, fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
                                aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior,
                                pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]))
         except ValueError as e:
             raise ConfigError(f"model 'jser': {e}") from None
         if init_from_joint:
             load_joint_init(model, Path(cfg["init"]))
+        model.lexical_identity = resources.lexical_identity  # what decoding checks the dumped states against
         return model
 
 
+def setup_whisper_lexical(cfg: dict, expdir: Path, training: bool) -> dict | None:
+    """For lexical.source whisper_states: the Whisper's identity (folder, digest, dimension), found
+    from lexical.whisper when training and saved as EXPDIR/lexical.yaml, read from there after (the
+    folder itself is not needed once its states are dumped)."""
+    import yaml
+
+    from jsertk.tasks.upstream import LEXICAL_CONFIG, whisper_lexical_identity
+    from jsertk.utils.atomic import atomic_write_text
+
+    if cfg["lexical"]["source"] != "whisper_states":
+        return None
+    path = expdir / LEXICAL_CONFIG
+    if training:
+        if not cfg["lexical"]["whisper"]:
+            raise ConfigError("config key 'lexical.whisper' must name the local Whisper folder whose decoder states "
+                              "(jsertk dump-lexical) the lexical view reads, as lexical.source is whisper_states")
+        identity = whisper_lexical_identity(cfg["lexical"]["whisper"])
+        atomic_write_text(path, yaml.safe_dump(identity, sort_keys=False))
+        return identity
+    if not path.is_file():
+        raise ConfigError(f"{path}: not found; a model with lexical.source whisper_states records its Whisper there")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 def acoustic_only(cfg: dict) -> bool:
-    """A joint model that neither trains nor reads transcripts: no ASR loss, no lexical view. It
-    needs no tokenizer ('tokenizer: ""'); with one, its CTC head still decodes transcripts."""
-    return cfg["asr_weight"] == 0 and cfg["lexical"]["source"] == "none"
+    """A joint model that neither trains nor reads transcripts of its own: no ASR loss, and no lexical
+    view or one reading a pretrained Whisper's (whisper_states). It needs no tokenizer
+    ('tokenizer: ""'); with one, its CTC head still decodes transcripts."""
+    return cfg["asr_weight"] == 0 and cfg["lexical"]["source"] in ("none", "whisper_states")
 
 
 def data_roles(cfg: dict, num_dirs: int) -> list[str]:

@@ -23,6 +23,9 @@ FAMILIES = {"wav2vec2": "Wav2Vec2Model", "hubert": "HubertModel", "wavlm": "WavL
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 DTYPES = ("float32", "float16", "bfloat16")
 UPSTREAM_CONFIG = "upstream.yaml"
+LEXICAL_CONFIG = "lexical.yaml"  # beside the Whisper decoder states of `jsertk dump-lexical`
+LEXICAL_TABLES = ("lexical_text", "lexical_text_conf")  # its 1-best and that transcript's confidence
+LEXICAL_SCP = "lexical.scp"  # in a feature dir: where each utterance's decoder states are
 
 
 def _transformers():
@@ -152,6 +155,55 @@ def dump_identity(path: str | Path, whisper_input: str) -> dict:
             "model_type": config["model_type"], "num_states": states, "dim": dim,
             "whisper_input": whisper_input if config["model_type"] == "whisper" else None,
             "layout": "frames x (states x dim), float16"}
+
+
+def lexical_identity(path: str | Path, whisper_input: str, beam_size: int) -> dict:
+    """What lexical.yaml records of the Whisper whose decoder states a dump holds."""
+    config = read_upstream_config(path)
+    if config["model_type"] != "whisper":
+        raise ConfigError(f"'{path}' is a {config['model_type']} model; the lexical view's transcripts need a "
+                          "Whisper encoder-decoder (WhisperForConditionalGeneration)")
+    if whisper_input not in ("pad", "crop"):
+        raise ConfigError(f"whisper_input must be pad or crop, got '{whisper_input}'")
+    if beam_size < 1:
+        raise ConfigError(f"the beam size must be >= 1, got {beam_size}")
+    return {"whisper": str(Path(path).resolve()), "digest": upstream_digest(path), "dim": int(config["d_model"]),
+            "whisper_input": whisper_input, "method": "greedy" if beam_size == 1 else "beam", "beam_size": beam_size,
+            "layout": "(1 + tokens) x dim, float16: the decoder state at the last prompt token, then at each "
+                      "1-best token"}
+
+
+def read_lexical_identity(feat_dir: str | Path) -> dict | None:
+    """The lexical.yaml of a dump-lexical dir, or None."""
+    path = Path(feat_dir) / LEXICAL_CONFIG
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def whisper_lexical_identity(whisper: str | Path) -> dict:
+    """What a model with lexical.source whisper_states records of its Whisper (lexical.yaml in the
+    experiment dir): folder, digest and decoder dimension."""
+    config = read_upstream_config(whisper)
+    if config["model_type"] != "whisper":
+        raise ConfigError(f"config key 'lexical.whisper': '{whisper}' is a {config['model_type']} model, not a "
+                          "Whisper encoder-decoder")
+    return {"whisper": str(Path(whisper).resolve()), "digest": upstream_digest(whisper), "dim": int(config["d_model"])}
+
+
+def check_lexical_dirs(identity: dict, dirs) -> None:
+    """The decoder states in each dir (lexical.scp and lexical.yaml) must come from the Whisper the
+    model was trained with (same digest); raises ConfigError naming both."""
+    for d in dirs:
+        got = read_lexical_identity(d)
+        if got is None:
+            raise ConfigError(f"{d}: no {LEXICAL_CONFIG} beside its {LEXICAL_SCP}; write them with "
+                              f"`jsertk dump-lexical DATA {d} --whisper {identity['whisper']}`")
+        if got.get("digest") != identity["digest"]:
+            raise ConfigError(f"{d}: its decoder states are from the Whisper {got.get('whisper')} (digest "
+                              f"{str(got.get('digest'))[:12]}), but the model reads those of {identity['whisper']} "
+                              f"(digest {identity['digest'][:12]}); dump them again with `jsertk dump-lexical "
+                              f"... --whisper {identity['whisper']}`")
 
 
 def check_dumped_features(feat_dirs, upstream: dict) -> None:

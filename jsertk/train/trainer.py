@@ -88,7 +88,7 @@ class Trainer:
         frontend = cfg.get("frontend") or {}
         audio = bool(frontend.get("upstream", {}).get("path"))
         lengths = dict(min_frames=self.dcfg["min_utt_frames"], max_frames=self.dcfg["max_utt_frames"], audio=audio,
-                       speaker_stats=frontend.get("normalize") == "speaker")
+                       speaker_stats=frontend.get("normalize") == "speaker", **spec.data_options(cfg))
         self.train_set = FeatsDataset(train_dirs, parsers, label_root=self.dcfg["label_root"], **lengths,
                                       **spec.train_data_options(cfg, len(train_dirs)))
         spec.check_data(cfg, self.resources, self.train_set)
@@ -108,6 +108,7 @@ class Trainer:
                         self.dcfg["max_frames_per_batch"])
         cfg["input_dim"] = self.train_set.input_dim
         check_model_input(cfg, list(train_dirs) + list(valid_dirs or []), cfg["input_dim"])
+        spec.check_inputs(cfg, self.resources, [s for s in (self.train_set, self.valid_set) if s is not None])
         if dist.is_main:
             save_config(cfg, self.expdir / "config.yaml")
             provenance.record(self.expdir)  # command line, versions, git revision, host
