@@ -53,8 +53,9 @@ def states_dim(family: str) -> tuple[int, int]:
 
 def make_whisper_asr(folder: Path, seed: int = 0) -> Path:
     """Save a tiny random WhisperForConditionalGeneration (dim 32) with what transcription needs
-    beside it (it never ends a hypothesis: every 1-best is `max_new_tokens` words long): a word-level tokenizer.json (ids 0-89 words, 90-95 special tokens as in Whisper,
-    <|endoftext|> first), preprocessor_config.json and a generation config."""
+    beside it: a word-level tokenizer.json (ids 0-89 words, 90-95 special tokens as in Whisper,
+    <|endoftext|> first), preprocessor_config.json and a generation config. It never ends a
+    hypothesis: every 1-best is `max_new_tokens` words long."""
     tf = pytest.importorskip("transformers")
     tokenizers = pytest.importorskip("tokenizers")
     import torch

@@ -1,4 +1,5 @@
-"""Feature commands: compute-fbank, dump-upstream, dump-lexical, merge-feats, compute-cmvn, feats-info, speed-perturb, speed-audio."""
+"""Feature commands: compute-fbank, dump-upstream, dump-lexical, merge-feats, compute-cmvn, feats-info,
+speed-perturb, speed-audio."""
 from __future__ import annotations
 
 import json

@@ -207,26 +207,6 @@ def score_parallel(model_dir: Path, checkpoint: str, data: Path, work: Path, nj:
         scores += s
         too_short += t
         print(f"pseudolabel: part {k}/{nj}: {len(s)} utterances", file=sys.stderr)
-    if getattr(model, "reads_lexical_states", False):
-        scores = [UttScores(s.utt, s.views, *text) for s, text in zip(scores, whisper_texts(data, scores))]
     scores.sort(key=lambda s: s.utt.encode())
     return scores, sorted(too_short)
 
-
-def whisper_texts(data: Path, scores: list[UttScores]) -> list[tuple[str, float]]:
-    """(Whisper 1-best, its confidence) of each scored utterance, from `jsertk dump-lexical`'s tables."""
-    from jsertk.data.table import read_table
-    from jsertk.tasks.upstream import LEXICAL_TABLES
-
-    tables = []
-    for name in LEXICAL_TABLES:
-        if not (data / name).is_file():
-            raise PseudoLabelError(f"{data / name}: not found; the model reads Whisper decoder states, whose 1-best "
-                                   "transcripts are the pseudo transcripts: run `jsertk dump-lexical` on this dir")
-        tables.append(read_table(data / name))
-    texts, confs = tables
-    missing = [s.utt for s in scores if s.utt not in texts or s.utt not in confs]
-    if missing:
-        raise PseudoLabelError(f"{data}: no Whisper 1-best for {len(missing)} utterance(s) (first: '{missing[0]}') in "
-                               "lexical_text / lexical_text_conf; run `jsertk dump-lexical` on this dir again")
-    return [(texts[s.utt], float(confs[s.utt])) for s in scores]
