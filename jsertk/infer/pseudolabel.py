@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -256,6 +257,10 @@ def write_pseudolabels(out: Path, data: Path, labels_from: Path, sel: Selection,
             f.unlink()
         (tmp / "base").rmdir()
         write_table(tmp / "feats.scp", {u: feats[u] for u in utts})
+        if (data / "lexical.scp").is_file():  # Whisper's decoder states, for a student whose lexical view reads them
+            states = DataDir(data).raw("lexical.scp")
+            write_table(tmp / "lexical.scp", {u: states[u] for u in utts if u in states})
+            shutil.copyfile(data / "lexical.yaml", tmp / "lexical.yaml")
         if frames is not None:
             write_table(tmp / "utt2num_frames", {u: frames[u] for u in utts})
         if sel.emotion:  # a label file is written only when it has a label (an empty file would say nothing)

@@ -163,6 +163,9 @@ def test_pseudolabel_takes_whisper_1best_as_pseudo_transcripts(tmp_path, whisper
     assert res.exit_code == 0, res.output
     whisper_text = _table(unlab / "lexical_text")
     assert _table(out / "text") and all(whisper_text[u] == t for u, t in _table(out / "text").items())
+    # the pseudo-labelled dir carries the states: a student trains on it
+    assert set(_table(out / "lexical.scp")) == set(_table(out / "feats.scp"))
+    run_training(cfg, [train, out], [train], tmp_path / "student")
 
 
 @pytest.mark.slow
