@@ -191,3 +191,24 @@ def test_real_whisper_dumps_what_decode_asr_transcribes(tmp_path):
         assert states.shape[1] == 384 and len(states) >= 1 + len(texts[utt].split())
     conf = json.dumps(_table(feats / "lexical_text_conf"))
     assert all(0.0 < float(v) <= 1.0 for v in _table(feats / "lexical_text_conf").values()), conf
+
+
+@pytest.mark.slow
+def test_make_lexical_sh_runs_the_jobs_and_merges(tmp_path, whisper):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "egs" / "TEMPLATE" / "jser1" / "steps" / "make_lexical.sh"
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    data = make_data_dir(tmp_path / "data" / "train", speakers=("a", "b"), utts_per_spk=2)
+    feats = fbank_dir(data, tmp_path / "dump" / "train")
+    proc = subprocess.run(["bash", script, "--nj", "3", "--whisper", whisper, "--lexical-opts", "--max-new-tokens 3",
+                           data, feats], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(_table(feats / "lexical.scp")) == sorted(_table(data / "utt2spk"))
+    assert all(len(t.split()) == 3 for t in _table(feats / "lexical_text").values())
+    assert sorted(p.name for p in (feats / "lexical" / "log").iterdir()) == [f"lexical.{k}.log" for k in (1, 2, 3)]
+    proc = subprocess.run(["bash", script, data, feats], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode != 0 and "--whisper DIR is required" in proc.stderr

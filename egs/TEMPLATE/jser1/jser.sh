@@ -13,7 +13,10 @@ Stages:
      jsertk data validate on every set
   1  features: fbank of every set in --nj jobs (steps/make_fbank.sh), with --speed-perturb-factors
      of speed-perturbed copies of the training sets; global CMVN stats (cmvn.ark) of the ASR
-     training features only (--asr-train-set, else --train-set), which stage 3 normalises with
+     training features only (--asr-train-set, else --train-set), which stage 3 normalises with;
+     with --whisper-lexical DIR, also that Whisper's 1-best and decoder states of every set beside
+     its features (steps/make_lexical.sh, jsertk dump-lexical), which the joint models of stages
+     4-5 read as their lexical view (lexical.source whisper_states) and stage 5 as pseudo transcripts
   2  tokenizer (sentencepiece) from the transcripts of the training sets; with --use-lm, a token
      n-gram LM (jsertk train-lm) on the same transcripts -> <expdir>/lm_<token type><nbpe>_o<order>
   3  ASR pretraining (jsertk train --config \$asr_config) on the ASR and labelled sets, with the
@@ -45,6 +48,8 @@ corpus_root=              # the corpus as distributed, for local/data.sh --corpu
 local_data_opts=          # options passed on to local/data.sh (see local/data.sh --help)
 dumpdir=dump              # features: <dumpdir>/fbank/<set> (feats.scp, utt2num_frames, cmvn.ark)
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--num-mel-bins 80 --skip-bad"
+whisper_lexical=          # a local Whisper folder: a frozen pretrained Whisper feeds the lexical view (empty: the joint model's own ASR branch)
+whisper_lexical_opts=     # more jsertk dump-lexical options, e.g. "--beam-size 5" or "--device cuda"
 speed_perturb_factors=    # e.g. "0.9 1.0 1.1": train on speed-perturbed copies <set>_sp (empty: off)
 token_type=bpe            # tokenizer: bpe, unigram or char (sentencepiece)
 nbpe=150                  # tokenizer vocabulary size (bpe/unigram)
@@ -166,6 +171,20 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
       "${datadir}/${src}" "${dumpdir}/fbank/${src}"
     mark_done "${dumpdir}/fbank/${src}/.done.stage1" "${settings}"
   done
+  if [ -n "${whisper_lexical}" ]; then
+    for set in ${all_sets}; do
+      src=${set}
+      case " ${train_sets} " in *" ${set} "*) src=${set}${sp_suffix} ;; esac
+      # the fbank settings too: new features drop the states beside them
+      settings="steps/make_lexical.sh --whisper ${whisper_lexical} --lexical-opts '${whisper_lexical_opts}' ($(cat "${dumpdir}/fbank/${src}/.done.stage1"))"
+      if is_done "${dumpdir}/fbank/${src}/.done.lexical" "${settings}" && [ -f "${dumpdir}/fbank/${src}/lexical.scp" ]; then
+        log "stage 1: Whisper states of ${dumpdir}/fbank/${src} done before, skipped"; continue
+      fi
+      steps/make_lexical.sh --nj "${nj}" --cmd "${feats_cmd}" --whisper "${whisper_lexical}" \
+        --lexical-opts "${whisper_lexical_opts}" "${datadir}/${src}" "${dumpdir}/fbank/${src}"
+      mark_done "${dumpdir}/fbank/${src}/.done.lexical" "${settings}"
+    done
+  fi
   log "stage 1: done in ${SECONDS} s"
 fi
 
@@ -175,6 +194,11 @@ asr_exp=${expdir}/asr_${asr_tag:-$(basename "${asr_config}" .yaml | sed 's/^trai
 jser_exp=${expdir}/jser_${jser_tag:-$(basename "${jser_config}" .yaml | sed 's/^train_//')}
 lm_dir=${expdir}/lm_${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")_o${lm_order}
 feats() { echo "${dumpdir}/fbank/$1"; }
+# The joint models' lexical view: a frozen Whisper's decoder states (stage 1) instead of their own ASR branch
+lexical_args=
+if [ -n "${whisper_lexical}" ]; then
+  lexical_args="--set lexical.source=whisper_states --set lexical.whisper=${whisper_lexical}"
+fi
 train_feats() { echo "${dumpdir}/fbank/$1${sp_suffix}"; }
 # The training feature dirs of the joint models: the emotion-labelled set, then the ASR-only set.
 jser_feats=("$(train_feats "${train_set}")")
@@ -219,7 +243,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ] && [ "${asr_only}" = false 
   # The emotion-labelled set first, then the ASR-only set: the config's data_roles follow this order.
   # shellcheck disable=SC2086  # jser_args is a list of words
   train_model 4 "${jser_exp}" "${jser_feats[@]}" \
-    --valid "$(feats "${dev_set}")" --config "${jser_config}" --init "${asr_exp}" ${jser_args}
+    --valid "$(feats "${dev_set}")" --config "${jser_config}" --init "${asr_exp}" ${lexical_args} ${jser_args}
 fi
 
 # run_decode TASK EXP SET [DECODE OPTIONS]: decode SET with EXP in ${decode_nj} jobs of ${decode_cmd}
@@ -276,7 +300,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ] && [ "${ssl_rounds}" -gt 0 
     # The labelled set, the ASR set, then the pseudo-labelled set: the ssl config's data_roles follow this order.
     # shellcheck disable=SC2086  # ssl_args is a list of words
     train_inputs=$(cat "${pl_dir}/.done.stage5") train_model 5 "${student}" "${jser_feats[@]}" \
-      "${pl_dir}" --valid "$(feats "${dev_set}")" --config "${ssl_config}" --init "${init}" ${ssl_args}
+      "${pl_dir}" --valid "$(feats "${dev_set}")" --config "${ssl_config}" --init "${init}" ${lexical_args} ${ssl_args}
     for set in ${dev_set} ${test_sets}; do
       decoded "${student}" "${set}" || decode_ser "${student}" "${set}"
     done
