@@ -1,12 +1,16 @@
 """Audio of a data directory: wav.scp entries (files, Kaldi `cmd |` pipes, `ark:offset`), segments.
 
-Samples come back as float32 in [-1, 1], channels averaged to mono. Every failure is an
-`AudioError` naming the file or command and what is wrong; `UtteranceAudio.read` adds the
-utterance id.
+Samples come back as float32 in [-1, 1], channels averaged to mono (logged once per channel
+count). Every failure is an `AudioError` naming the file or command and what is wrong;
+`UtteranceAudio.read` adds the utterance id. Besides unreadable, empty and truncated audio,
+samples that are not finite (NaN or Inf, possible in float WAVs) and digital silence (every
+sample 0, which carries nothing and gives constant features) are errors; clipped audio (at
+least 1% of the samples at full scale) is used, with a warning naming it.
 """
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import subprocess
@@ -22,6 +26,11 @@ from jsertk.utils.errors import JsertkError
 # Kaldi's extract-segments default: a segment may end this far past the audio (it is cut
 # to the audio's end); a segment ending further out is an error.
 MAX_SEGMENT_OVERSHOOT_S = 0.5
+
+log = logging.getLogger("jsertk.audio")
+CLIPPED_FRACTION = 0.01  # samples at full scale (|x| >= 32767/32768) above which audio counts as clipped
+_FULL_SCALE = 32767 / 32768
+_downmixed: set[int] = set()  # channel counts already logged
 
 _WAV_DATA_SHORT = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
@@ -41,10 +50,30 @@ class AudioError(JsertkError):
         return AudioError(self.source, self.reason, utt)
 
 
-def _mono(data: np.ndarray) -> np.ndarray:
+def _mono(data: np.ndarray, source: str = "audio") -> np.ndarray:
     if data.ndim == 2:
+        if data.shape[1] > 1 and data.shape[1] not in _downmixed:
+            _downmixed.add(data.shape[1])
+            log.info("averaging %d-channel audio to mono (first: %s)", data.shape[1], source)
         data = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
     return np.ascontiguousarray(data, dtype=np.float32)
+
+
+def check_samples(samples: np.ndarray, source: str) -> np.ndarray:
+    """`samples` if usable: AudioError for non-finite values or digital silence, a warning for clipping."""
+    finite = np.isfinite(samples)
+    if not finite.all():
+        bad = int(samples.size - finite.sum())
+        raise AudioError(source, f"{bad} of {samples.size} samples are not finite (NaN or Inf), first at sample "
+                                 f"{int(np.argmin(finite))}")
+    peak = np.abs(samples)
+    if samples.size and not peak.any():
+        raise AudioError(source, f"audio is digital silence (all {samples.size} samples are 0)")
+    clipped = int((peak >= _FULL_SCALE).sum())
+    if clipped >= CLIPPED_FRACTION * samples.size and clipped > 1:
+        log.warning("%s: clipped audio (%d of %d samples, %.1f%%, at full scale); used as it is", source, clipped,
+                    samples.size, 100.0 * clipped / samples.size)
+    return samples
 
 
 def _region(frames: int, rate: int, source: str, segment: Segment | None,
@@ -94,7 +123,7 @@ def _read_soundfile(handle, source: str, segment: Segment | None, max_overshoot:
             raise AudioError(source, f"cannot read audio ({e})") from None
         if len(data) < end - begin:
             raise AudioError(source, f"truncated audio: read {begin + len(data)} of {f.frames} samples")
-        return _mono(data), f.samplerate
+        return check_samples(_mono(data, source), source), f.samplerate
 
 
 def read_file(path: str, segment: Segment | None = None,
@@ -147,10 +176,10 @@ def read_ark_wav(path: str, offset: int, source: str) -> tuple[np.ndarray, int]:
     rate, data = loaded
     if np.issubdtype(data.dtype, np.integer):
         data = data.astype(np.float32) / 32768.0
-    samples = _mono(np.asarray(data))
+    samples = _mono(np.asarray(data), source)
     if samples.size == 0:
         raise AudioError(source, "audio is empty (0 samples)")
-    return samples, int(rate)
+    return check_samples(samples, source), int(rate)
 
 
 def read_entry(value: str, segment: Segment | None = None,
@@ -205,8 +234,10 @@ def cut(samples: np.ndarray, rate: int, source: str, segment: Segment | None,
     """The segment's part of audio already in memory."""
     if samples.size == 0:
         raise AudioError(source, "audio is empty (0 samples)")
+    if segment is None:
+        return samples, rate
     begin, end = _region(samples.size, rate, source, segment, max_overshoot)
-    return samples[begin:end], rate
+    return check_samples(samples[begin:end], source), rate
 
 
 class UtteranceAudio:

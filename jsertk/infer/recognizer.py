@@ -29,6 +29,7 @@ class Recognizer:
         self.fbank = FbankExtractor(fbank_config) if fbank_config is not None else None
         self.classes = list(model.classes)
         self.min_frames = min_input_frames(model)
+        self._resampled: set[int] = set()  # rates already logged
         from jsertk.models.frontend import wants_speaker_stats
 
         if wants_speaker_stats(model):
@@ -63,6 +64,10 @@ class Recognizer:
         from jsertk.features.fbank import resample
 
         samples, rate = read_file(path)
+        target = 16000 if self.fbank is None else self.fbank.config.sample_rate
+        if rate != target and rate not in self._resampled:
+            self._resampled.add(rate)
+            log.info("resampling %d Hz audio to %d Hz (first: %s)", rate, target, path)
         if self.fbank is None:  # an upstream model: the waveform at 16 kHz, (samples, 1)
             samples = resample(samples, rate, 16000) if rate != 16000 else samples
             if samples.size < 400:

@@ -53,7 +53,7 @@ def test_bad_files_are_named(tmp_path, make, message):
 
 def _wav_bytes(tmp_path_file, n):
     tmp = tmp_path_file.with_suffix(".src.wav")
-    sf.write(tmp, np.zeros(n), 16000, subtype="PCM_16")
+    sf.write(tmp, 0.1 * np.sin(np.arange(n) / 5.0), 16000, subtype="PCM_16")
     return tmp.read_bytes()
 
 

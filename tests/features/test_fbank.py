@@ -111,7 +111,7 @@ def _data_with_bad_audio(root):
     wav = DataDir(data).raw("wav.scp")
     write_tone(root / "wav" / "rate.wav", 0.5, sr=8000)
     (root / "wav" / "short.wav").parent.mkdir(exist_ok=True)
-    sf.write(root / "wav" / "short.wav", np.zeros(300), 16000, subtype="PCM_16")
+    sf.write(root / "wav" / "short.wav", 0.1 * np.sin(np.arange(300) / 5.0), 16000, subtype="PCM_16")
     wav["a-utt001"] = str(root / "wav" / "rate.wav")
     wav["b-utt000"] = str(root / "wav" / "short.wav")
     wav["b-utt002"] = "false |"
