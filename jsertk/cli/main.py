@@ -89,6 +89,13 @@ def main() -> None:
         message = format_problems(e.problems) if isinstance(e, DataDirError) else f"error: {e}"
         print(message, file=sys.stderr)
         sys.exit(1)
+    except OSError as e:  # a full disk or a read-only output outside the atomic writers: not a bug either
+        from jsertk.utils.atomic import STORAGE_ERRNOS
+
+        if e.errno not in STORAGE_ERRNOS or _debugging():
+            raise
+        print(f"error: {e.filename or 'output'}: {e.strerror}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

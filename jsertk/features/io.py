@@ -19,6 +19,9 @@ import kaldiio
 import numpy as np
 from kaldiio.matio import write_array
 
+from jsertk.utils.atomic import STORAGE_ERRNOS, storage_errors
+from jsertk.utils.errors import OutputError
+
 
 def _write_npy(fd, array: np.ndarray) -> None:
     """kaldiio's NPY record (`save_ark(write_function="numpy")`): b"NPY", a length header, np.save bytes."""
@@ -91,7 +94,8 @@ class ArkScpWriter:
 
     def abort(self) -> None:
         for f in (self._ark, self._scp):
-            f.close()
+            with contextlib.suppress(OSError):  # a full disk fails the final flush too
+                f.close()
         for p in (self.ark_path, self.scp_path):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(_tmp(p))
@@ -101,6 +105,14 @@ class ArkScpWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.close()
+            try:
+                with storage_errors(self.ark_path):
+                    self.close()
+            except BaseException:
+                self.abort()
+                raise
         else:
             self.abort()
+            if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+                raise OutputError(f"{self.ark_path}: cannot write it: {exc.strerror} (nothing partial is "
+                                  "left)") from None

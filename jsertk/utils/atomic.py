@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
+
+from jsertk.utils.errors import OutputError
 
 
 def _tmp_name(path: Path) -> Path:
@@ -20,19 +23,42 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
     On an exception the temporary file is removed and `path` keeps its old content.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with storage_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_name(path)
     kwargs = {} if "b" in mode else {"encoding": encoding, "newline": "\n"}
     try:
-        with open(tmp, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        with storage_errors(path):
+            f = open(tmp, mode, **kwargs)
+        with f:
+            with storage_errors(path, WRITE_ERRNOS):  # writes of the caller's body into `f`
+                yield f
+            with storage_errors(path):
+                f.flush()
+                os.fsync(f.fileno())
+        with storage_errors(path):
+            os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, OSError):
             os.unlink(tmp)
         raise
+
+
+# errno values that mean the output cannot be written there (not a bug)
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})  # only a write raises these
+
+
+@contextlib.contextmanager
+def storage_errors(path: str | os.PathLike, errnos: frozenset = STORAGE_ERRNOS) -> Iterator[None]:
+    """An OSError of a full disk, a read-only or a forbidden output as an OutputError naming `path`."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in errnos:
+            raise
+        raise OutputError(f"{path}: cannot write it: {e.strerror} (the previous file, if any, is kept; nothing "
+                          "partial is left)") from None
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -47,8 +73,9 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     The old directory (if any) is removed only after the new one is complete.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp", dir=path.parent))
+    with storage_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp", dir=path.parent))
     try:
         yield tmp
         if path.exists():

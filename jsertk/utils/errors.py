@@ -18,3 +18,7 @@ class ConfigError(JsertkError):
 
 class InputError(JsertkError):
     """A file or directory given to a command that is missing or unusable."""
+
+
+class OutputError(JsertkError):
+    """An output that cannot be written (full disk, read-only or forbidden dir); nothing partial is left."""
