@@ -40,6 +40,7 @@ def test_the_cli_prints_one_line_and_exits_1(tmp_path, monkeypatch, capsys):
     from helpers import make_data_dir
 
     data = make_data_dir(tmp_path / "data", speakers=("a",), utts_per_spk=2)
+    monkeypatch.delenv("JSERTK_DEBUG", raising=False)  # an earlier test's --debug sets it
     monkeypatch.setattr(os, "fsync", _no_space)
     monkeypatch.setattr(sys, "argv", ["jsertk", "compute-fbank", str(data), str(tmp_path / "feats"),
                                       "--no-progress"])
