@@ -75,6 +75,8 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
             shutil.copytree(expdir / "tokenizer", tmp / "tokenizer")
         for name in ("classes.txt", "speakers.txt"):
             shutil.copy2(expdir / name, tmp / name)
+        if (expdir / "lexical.yaml").is_file():  # the Whisper whose dumped states the lexical view reads
+            shutil.copy2(expdir / "lexical.yaml", tmp / "lexical.yaml")
         if cfg.get("cmvn") and Path(cfg["cmvn"]).is_file():
             shutil.copy2(cfg["cmvn"], tmp / "cmvn.ark")
         if upstream:
@@ -114,10 +116,16 @@ def verify(packed: str | os.PathLike) -> None:
     sums = packed / CHECKSUMS
     if not sums.is_file():
         raise PackError(f"{sums}: not found; is {packed} a folder written by `jsertk pack`?")
+    listed = set()
     for line in sums.read_text().splitlines():
         digest, _, name = line.partition("  ")
         path = packed / name
+        listed.add(name)
         if not path.is_file():
             raise PackError(f"{path}: missing from the packed model")
         if _sha256(path) != digest:
-            raise PackError(f"{path}: checksum differs from {CHECKSUMS}; the packed model is damaged")
+            raise PackError(f"{path}: checksum differs from {CHECKSUMS}; the packed model is damaged or was changed")
+    for path in _files(packed):
+        name = str(path.relative_to(packed))
+        if name != CHECKSUMS and name not in listed:
+            raise PackError(f"{path}: not part of the packed model (not in {CHECKSUMS}); remove it, or pack again")

@@ -103,6 +103,32 @@ def test_a_damaged_packed_model_is_refused(exp, tmp_path):
     assert "classes.txt" in str(res.exception) + res.output
 
 
+@pytest.mark.parametrize("damage", ["tampered", "truncated", "extra file"])
+def test_a_tampered_truncated_or_extended_pack_is_refused_naming_the_file(exp, tmp_path, damage):
+    from jsertk.infer.recognizer import Recognizer
+    from jsertk.utils.errors import JsertkError
+
+    packed = tmp_path / "p"
+    assert _run("pack", exp / "exp", "--out", packed, "--fbank-config",
+                exp / "dump" / "train" / "fbank.yaml").exit_code == 0
+    weights = packed / "model.pth"
+    data = weights.read_bytes()
+    if damage == "tampered":  # same size, one byte changed in the tensors' data
+        weights.write_bytes(data[:-200] + bytes([data[-200] ^ 0xFF]) + data[-199:])
+        named, why = weights, "checksum differs"
+    elif damage == "truncated":
+        weights.write_bytes(data[: len(data) // 2])
+        named, why = weights, "checksum differs"
+    else:
+        (packed / "tokenizer" / "evil.pkl").write_bytes(b"x")
+        named, why = packed / "tokenizer" / "evil.pkl", "not part of the packed model"
+    res = _run("infer", packed, write_tone(tmp_path / "a.wav"))
+    assert res.exit_code != 0 and str(named) in str(res.exception) and why in str(res.exception)
+    if damage == "truncated":  # even unchecked, the truncated weights are refused by the loader, named
+        with pytest.raises(JsertkError, match="model.pth: cannot be read.*corrupt or truncated"):
+            Recognizer.from_dir(packed, check=False)
+
+
 def test_pack_refuses_fbank_options_that_do_not_fit(exp, tmp_path):
     res = _run("pack", exp / "exp", "--out", tmp_path / "p")  # default 80 mel bins, model takes 20
     assert res.exit_code != 0
