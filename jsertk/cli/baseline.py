@@ -40,6 +40,9 @@ def baseline_svm(
     from jsertk.train.baseline import svm_baseline
 
     info = svm_baseline(train, dev, test, out, speaker_norm, seed=seed, classifier=classifier)
+    from jsertk.utils import provenance
+
+    provenance.record(out)
     typer.echo(f"{out}: C {info['C']} (dev UA {100 * info['dev_UA_by_C'][str(info['C'])]:.1f}%)")
 
 

@@ -44,6 +44,9 @@ def decode_asr(
     opts = DecodeOptions(method, beam_size, ctc_weight, penalty, maxlenratio, max_frames_per_batch,
                          str(lm) if lm is not None else None, lm_weight)
     summary, stats = decode_asr_dir(model_dir, data, outdir, opts, checkpoint, device)
+    from jsertk.utils import provenance
+
+    provenance.record(outdir)
     if stats.too_short:
         typer.echo(f"warning: {stats.too_short} utterances shorter than the encoder's minimum input got an empty "
                    "hypothesis", err=True)
@@ -78,6 +81,9 @@ def _decode_whisper(data: Path, whisper: Path, outdir: Path, method: str, beam_s
                "normalize": normalize, "utterances": stats.utterances, "audio_seconds": round(stats.audio_seconds, 2),
                "decode_seconds": round(stats.decode_seconds, 2), "rtf": round(stats.rtf, 4)}
     atomic_write_text(outdir / "decode.json", json.dumps(summary, indent=2) + "\n")
+    from jsertk.utils import provenance
+
+    provenance.record(outdir)
     typer.echo(f"{outdir}/hyp.text: {stats.utterances} utterances, whisper {method}, RTF {stats.rtf:.3f} "
                f"({torch.get_num_threads()} threads)")
 

@@ -27,6 +27,9 @@ def train_lm(
             texts[f"{d}:{utt}" if utt in texts else utt] = text
     valid_texts = DataDir(valid).load("text") if valid is not None else None
     summary, unknown = train_token_lm(tok, texts, order, out, valid_texts, [str(d) for d in dirs])
+    from jsertk.utils import provenance
+
+    provenance.record(out)
     if unknown.tokens:
         typer.echo("warning: " + unknown.summary("training text"), err=True)
     t = summary["training"]

@@ -58,6 +58,9 @@ def pseudolabel(
         typer.echo(f"warning: {len(too_short)} utterances shorter than the encoder's minimum input were not scored "
                    f"(e.g. '{too_short[0]}')", err=True)
     typer.echo(format_summary(summary))
+    from jsertk.utils import provenance
+
+    provenance.record(run.resolved().out)
     typer.echo(f"{run.resolved().out}: {summary['counts']['utterances_written']} utterances written")
 
 

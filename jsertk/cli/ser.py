@@ -39,6 +39,9 @@ def decode(
     outdir = outdir or dirs[0] / f"decode_{data.name}"
     summary, stats = decode_ser_dir(dirs if len(dirs) > 1 else dirs[0], data, outdir, checkpoint,
                                     max_frames_per_batch, device)
+    from jsertk.utils import provenance
+
+    provenance.record(outdir)
     if stats.too_short:
         typer.echo(f"warning: {stats.too_short} utterances shorter than the encoder's minimum input were skipped",
                    err=True)
@@ -128,6 +131,9 @@ def merge_decode(
     from jsertk.infer.merge import default_tokenizer, merge_decode_dirs, score_merged
 
     summary = merge_decode_dirs(out, parts, data)
+    from jsertk.utils import provenance
+
+    provenance.record(out)
     typer.echo(f"{out}: {summary['utterances']} utterances from {len(parts)} parts, RTF {summary['rtf']:.3f}")
     if ref is not None:
         scored = score_merged(out, ref, tokenizer or default_tokenizer(out))

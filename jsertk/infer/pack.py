@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from jsertk.tasks.experiment import weights_path
+from jsertk.utils import provenance
 from jsertk.utils.errors import JsertkError
 
 CHECKSUMS = "checksums.sha256"
@@ -90,6 +91,7 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
         # the weights already hold CMVN and the init
         cfg.update(tokenizer="tokenizer" if has_tokenizer else "", cmvn="", init="")
         (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+        provenance.record(tmp, cfg)
         (tmp / CHECKSUMS).write_text("".join(f"{_sha256(p)}  {p.relative_to(tmp)}\n" for p in _files(tmp)))
     return out
 

@@ -111,7 +111,7 @@ class Trainer:
         spec.check_inputs(cfg, self.resources, [s for s in (self.train_set, self.valid_set) if s is not None])
         if dist.is_main:
             save_config(cfg, self.expdir / "config.yaml")
-            provenance.record(self.expdir)  # command line, versions, git revision, host
+            provenance.record(self.expdir, cfg)  # command line, resolved config, versions, git revision, host
 
         self._seed(cfg["seed"] + dist.rank)
         self.model = spec.build(cfg, self.resources, self.train_set.input_dim, training=True).to(dist.device)

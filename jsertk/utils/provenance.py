@@ -57,8 +57,9 @@ def collect() -> dict:
     }
 
 
-def record(expdir: str | os.PathLike) -> dict:
-    """Append this run's provenance to EXPDIR/provenance.json; returns the entry."""
+def record(expdir: str | os.PathLike, config: dict | None = None) -> dict:
+    """Append this run's provenance (with the resolved `config`, when the run has one) to
+    EXPDIR/provenance.json; returns the entry."""
     path = Path(expdir) / FILE
     runs = []
     if path.is_file():
@@ -67,5 +68,7 @@ def record(expdir: str | os.PathLike) -> dict:
         except (json.JSONDecodeError, AttributeError):
             runs = []  # a damaged file is replaced, not trusted
     entry = collect()
+    if config is not None:
+        entry["config"] = json.loads(json.dumps(config, default=str))  # plain JSON (paths, open sections)
     atomic_write_text(path, json.dumps({"runs": runs + [entry]}, indent=2) + "\n")
     return entry
