@@ -169,3 +169,48 @@ def test_unknown_tokens_and_long_utterances_are_counted(corpus, tmp_path):
     assert f"1 tokens missing from the vocabulary were mapped to <unk> in 1 utterances ({utts[1]})" in log
     n_long = sum(int(line.split()[1]) > 60 for line in (data / "utt2num_frames").read_text().splitlines())
     assert n_long and f"and {n_long} too long" in log
+
+
+def test_sigkill_at_a_random_update_then_resume_ends_with_the_uninterrupted_model(corpus, tmp_path):
+    """A real `kill -9` of a training process (not an exception): the run restarted with --resume
+    ends with exactly the model of a run never interrupted (same seed, CPU, one thread)."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cfg = _config(corpus, tmp_path / "c.yaml", encoder_conf={"dropout_rate": 0.1}, data={"max_frames_per_batch": 300},
+                  train={"max_epochs": 3, "save_every_steps": 1, "log_interval": 1})
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+    def command(out, *extra):
+        return [sys.executable, "-m", "jsertk.cli.main", "train", str(corpus / "dump" / "train"), "--valid",
+                str(corpus / "dump" / "valid"), "--config", str(cfg), "--outdir", str(out), *extra]
+
+    straight = subprocess.run(command(tmp_path / "straight"), env=env, capture_output=True, text=True)
+    assert straight.returncode == 0, straight.stderr
+    updates = load(tmp_path / "straight" / "checkpoint.pth")["step"]
+    at = random.Random().randint(1, updates - 2)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(command(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            log = out / "train.log"
+            if log.is_file() and f" update {at} " in log.read_text():
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        assert proc.wait(60) == -signal.SIGKILL, f"the run ended before update {at} was seen"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (out / "model.pth").exists()
+    resumed = subprocess.run(command(out, "--resume"), env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = load(tmp_path / "straight" / "checkpoint.pth"), load(out / "checkpoint.pth")
+    assert a["step"] == b["step"] == updates
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"]), f"killed after update {at}"
+    assert "resumed from" in (out / "train.log").read_text()
