@@ -19,7 +19,7 @@ def test_two_gloo_processes_share_the_epoch(tmp_path):
     lines = (train / "text").read_text().splitlines()
     (train / "text").write_text("\n".join(lines[::3] + lines[1::3]) + "\n")  # a third without transcripts
     cfg = write_config(tmp_path / "c.yaml", make_tokenizer(tmp_path / "tok"), train / "cmvn.ark",
-                       data={"max_frames_per_batch": 150}, train={"max_epochs": 2, "accum_grad": 2})
+                       data={"max_frames_per_batch": 150}, train={"max_epochs": 2, "accum_grad": 2, "log_interval": 1})
     out = tmp_path / "exp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
            "-m", "jsertk.cli.main", "train", str(train), "--valid", str(valid), "--config", str(cfg),
@@ -41,14 +41,31 @@ def test_two_gloo_processes_share_the_epoch(tmp_path):
     assert len(ckpt["rng"]) == 2  # the random state of both processes, for an exact resume
 
 
+def _even_budget(train_dir) -> int:
+    """A frame budget giving an even number of batches in both epochs: then 2 processes get the
+    same batches as one (an odd count is padded by wrapping, an extra batch for one process)."""
+    from jsertk.dataset.sampler import BucketBatchSampler
+
+    lengths = [int(line.split()[1]) for line in (train_dir / "utt2num_frames").read_text().splitlines()]
+    for budget in range(150, 400, 10):
+        sampler = BucketBatchSampler(lengths, budget, seed=0)
+        if all(len(sampler.all_batches(epoch)) % 2 == 0 for epoch in (1, 2)):
+            return budget
+    raise AssertionError("no frame budget gives an even number of batches")
+
+
 def _ddp_setup(tmp_path, **train):
+    train = {"log_interval": 1, **train}
     train_dir = make_feats_dir(tmp_path / "train", n_utts=16)
     valid = make_feats_dir(tmp_path / "valid", n_utts=4, seed=1)
     # no dropout and no SpecAugment: each process draws its own random numbers (seed + rank)
     cfg = write_config(tmp_path / "c.yaml", make_tokenizer(tmp_path / "tok"), train_dir / "cmvn.ark",
-                       frontend={"apply_specaug": False}, encoder_conf={"dropout_rate": 0.0},
-                       data={"max_frames_per_batch": 150}, train={"max_epochs": 2, **train})
+                       frontend={"apply_specaug": False}, **NO_DROPOUT,
+                       data={"max_frames_per_batch": _even_budget(train_dir)}, train={"max_epochs": 2, **train})
     return train_dir, valid, cfg
+
+
+NO_DROPOUT = {"encoder_conf": {"dropout_rate": 0.0, "positional_dropout_rate": 0.0}}
 
 
 def _train_cmd(nproc, train, valid, cfg, out):
@@ -66,18 +83,24 @@ def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
 
     train, valid, cfg2 = _ddp_setup(tmp_path / "a", accum_grad=1)
     cfg1 = write_config(tmp_path / "c1.yaml", tmp_path / "a" / "tok", train / "cmvn.ark",
-                        frontend={"apply_specaug": False}, encoder_conf={"dropout_rate": 0.0},
-                        data={"max_frames_per_batch": 150}, train={"max_epochs": 2, "accum_grad": 2})
+                        frontend={"apply_specaug": False}, **NO_DROPOUT,
+                        data={"max_frames_per_batch": _even_budget(train)},
+                        train={"max_epochs": 2, "accum_grad": 2, "log_interval": 1})
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     for nproc, cfg in ((2, cfg2), (1, cfg1)):
         res = subprocess.run(_train_cmd(nproc, train, valid, cfg, tmp_path / f"exp{nproc}"), capture_output=True,
                              text=True, timeout=300, env=env, cwd=tmp_path)
         assert res.returncode == 0, res.stdout + res.stderr
     h1, h2 = (json.loads((tmp_path / f"exp{n}" / "history.json").read_text()) for n in (1, 2))
-    for key in ("train/loss", "valid/loss", "updates"):
+    for key in ("train/loss", "updates"):
         assert [h[key] for h in h2] == pytest.approx([h[key] for h in h1], rel=1e-4), key
+    # BatchNorm's running statistics (the conformer's convolution module) come from rank 0's batches
+    # under DDP (its buffers are broadcast), from every batch in one process: validation, which uses
+    # them, agrees less closely
+    assert [h["valid/loss"] for h in h2] == pytest.approx([h["valid/loss"] for h in h1], rel=2e-2)
     m1, m2 = (load(tmp_path / f"exp{n}" / "checkpoint.pth")["model"] for n in (1, 2))
-    assert all(torch.allclose(m1[k], m2[k], rtol=1e-4, atol=1e-5) for k in m1 if m1[k].is_floating_point())
+    weights = [k for k in m1 if m1[k].is_floating_point() and "running_" not in k]
+    assert weights and all(torch.allclose(m1[k], m2[k], rtol=1e-4, atol=1e-5) for k in weights)
     # only rank 0 writes: one log line per epoch, one provenance entry
     log = (tmp_path / "exp2" / "train.log").read_text()
     assert log.count("epoch 2 done") == 1 and "2 process(es)" in log
