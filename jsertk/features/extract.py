@@ -70,7 +70,7 @@ def check_job(job: int, nj: int, split_by: str = "speaker") -> None:
 
 def _remove_stale_temps(part: Path) -> None:
     """Temporary files left by a killed run of this job (their process no longer exists)."""
-    for tmp in part.glob(".feats.*.tmp*"):
+    for tmp in part.glob(".*.tmp*"):
         pid = tmp.name.rpartition(".tmp")[2]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(FileNotFoundError):

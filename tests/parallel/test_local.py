@@ -88,3 +88,24 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_job_killed_with_sigkill_fails_and_only_it_reruns(tmp_path):
+    counter = tmp_path / "runs"
+    # job 2 waits to be killed; the others finish at once
+    cmd = f"echo JOB >> {counter}; if [ JOB = 2 ] && [ ! -e {tmp_path}/rerun ]; then echo $$ > {tmp_path}/pid; " \
+          f"sleep 60; fi"
+    args = ["JOB=1:3", tmp_path / "log" / "k.JOB.log", "bash", "-c", cmd]
+    proc = subprocess.Popen([*LAUNCH, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not (tmp_path / "pid").is_file() or not (tmp_path / "pid").read_text().strip():
+        assert time.time() < deadline, "job 2 did not start"
+        time.sleep(0.05)
+    os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "job 2" in err and str(tmp_path / "log" / "k.2.log") in err and "job 1" not in err
+    (tmp_path / "rerun").touch()
+    again = launch("--only-failed", *args)
+    assert again.returncode == 0, again.stderr
+    assert sorted(counter.read_text().split()) == ["1", "2", "2", "3"]  # only job 2 ran again

@@ -34,3 +34,19 @@ def test_an_array_runs_on_slurm_and_a_failed_task_is_named_with_its_log(tmp_path
                   f"echo task JOB on $(hostname) > {tmp_path}/out.JOB; [ JOB != 2 ] || [ -e {tmp_path}/fixed ]")
     assert res.returncode == 0, res.stderr
     assert not (tmp_path / "out.1").exists() and not (tmp_path / "out.3").exists()  # only job 2 ran again
+
+
+def test_a_failing_feature_job_on_slurm_fails_the_step_naming_its_log(tmp_path):
+    from pathlib import Path
+
+    from helpers import make_data_dir
+
+    script = Path(__file__).resolve().parents[2] / "egs" / "TEMPLATE" / "jser1" / "steps" / "make_fbank.sh"
+    data = make_data_dir(tmp_path / "data", speakers=("a", "b"), utts_per_spk=1)
+    (data / "wav.scp").write_text(f"a-utt000 {data}/wav/a-utt000.wav\nb-utt000 {data}/wav/missing.wav\n")
+    proc = subprocess.run(["bash", script, "--nj", "2", "--cmd", "jsertk launch --backend slurm", data,
+                           tmp_path / "dump"], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=300)
+    assert proc.returncode != 0
+    assert "job 2 failed" in proc.stderr and str(tmp_path / "dump" / "log" / "fbank.2.log") in proc.stderr, proc.stderr
+    assert "missing.wav: audio file not found" in (tmp_path / "dump" / "log" / "fbank.2.log").read_text()
+    assert not (tmp_path / "dump" / "feats.scp").exists()

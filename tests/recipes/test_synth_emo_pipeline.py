@@ -1,15 +1,19 @@
 """The synth_emo recipe end to end on a tiny corpus with tiny models: every stage runs, writes
-its outputs, a rerun skips what is done, and decoding in one job writes what two jobs wrote."""
+its outputs, a rerun skips what is done, decoding in one job writes what two jobs wrote, and on
+a real Slurm cluster (where one answers) the job stages write what the local backend wrote."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from slurm_cluster import cluster_missing
 
 pytestmark = pytest.mark.slow  # runs the whole recipe
+SLURM_MISSING = cluster_missing()
 
 RECIPE = Path(__file__).resolve().parents[2] / "egs" / "synth_emo" / "jser1"
 TINY_ASR = ("--set encoder_conf.num_blocks=1 --set encoder_conf.output_size=32 --set encoder_conf.linear_units=64 "
@@ -113,3 +117,51 @@ def test_one_decoding_job_writes_what_two_jobs_wrote(pipeline):
     one = _posteriors(decs["jser"])
     assert sorted(one) == sorted(post_two)
     assert all(abs(a - b) <= 1e-6 for utt in one for a, b in zip(one[utt], post_two[utt]))
+
+
+def _matrices(feat_dir: Path) -> dict:
+    import kaldiio
+
+    return {utt: m.tobytes() for utt, m in kaldiio.load_scp_sequential(str(feat_dir / "feats.scp"))}
+
+
+@pytest.mark.skipif(SLURM_MISSING is not None, reason=SLURM_MISSING or "")
+def test_feature_decoding_and_pseudolabel_stages_on_slurm_match_the_local_backend(pipeline):
+    """cmd.sh's slurm backend on a real (one-node) cluster: stage 1's features, stage 6's decodes
+    and the pseudo labels of stage 5's teacher are byte-identical to the local backend's."""
+    root, args, env, first = pipeline
+    assert first.returncode == 0
+    slurm = {**env, "cmd_backend": "slurm"}
+    dump_slurm = root / "dump_slurm"
+    res = subprocess.run(args[:1] + ["--stage", "1", "--stop-stage", "1"] + args[1:] + ["--dumpdir", str(dump_slurm)],
+                         cwd=RECIPE, env=slurm, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for local_dir in sorted((root / "dump" / "fbank").iterdir()):
+        other = dump_slurm / "fbank" / local_dir.name
+        assert _matrices(other) == _matrices(local_dir), local_dir.name
+        assert (other / "utt2num_frames").read_bytes() == (local_dir / "utt2num_frames").read_bytes()
+        if (local_dir / "cmvn.ark").is_file():
+            assert (other / "cmvn.ark").read_bytes() == (local_dir / "cmvn.ark").read_bytes()
+    assert list((dump_slurm / "fbank" / "test" / "log" / "q").glob("*.status"))  # the jobs went through sbatch
+
+    final = Path((root / "exp" / "jser_jser_ssl_rounds" / "final_model").read_text().strip())
+    decs = {"asr": root / "exp" / "asr_asr" / "decode_test", "jser": final / "decode_test"}
+    local = {kind: {name: (dec / name).read_bytes() for name in SAME_OUTPUTS[kind]} for kind, dec in decs.items()}
+    res = subprocess.run(args[:1] + ["--stage", "6", "--stop-stage", "6"] + args[1:], cwd=RECIPE, env=slurm,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for kind, dec in decs.items():
+        assert list((dec / "log" / "q").glob("*.status")), kind
+        for name, content in local[kind].items():
+            assert (dec / name).read_bytes() == content, f"{kind}: {name}"
+
+    pl_local = root / "data" / "train_unlabeled_pl_jser_jser_ssl_r1"
+    out = root / "pl_slurm"
+    res = subprocess.run([sys.executable, "-m", "jsertk.cli.main", "pseudolabel", "--model", str(root / "exp" / "jser_jser"), "--data",
+                          str(root / "dump" / "fbank" / "train_unlabeled"), "--labels-from",
+                          str(root / "data" / "train_unlabeled"), "--out", str(out), "--nj", "2", "--backend", "slurm",
+                          "--threshold", "0", "--agreement", "any"], cwd=RECIPE, env=slurm, capture_output=True,
+                         text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    for name in ("utt2emo", "utt2emo_conf", "text", "utt2text_conf", "feats.scp", "utt2spk"):
+        assert (out / name).read_bytes() == (pl_local / name).read_bytes(), name
