@@ -157,7 +157,8 @@ def test_feature_decoding_and_pseudolabel_stages_on_slurm_match_the_local_backen
 
     pl_local = root / "data" / "train_unlabeled_pl_jser_jser_ssl_r1"
     out = root / "pl_slurm"
-    res = subprocess.run([sys.executable, "-m", "jsertk.cli.main", "pseudolabel", "--model", str(root / "exp" / "jser_jser"), "--data",
+    res = subprocess.run([sys.executable, "-m", "jsertk.cli.main", "pseudolabel", "--model",
+                          str(root / "exp" / "jser_jser"), "--data",
                           str(root / "dump" / "fbank" / "train_unlabeled"), "--labels-from",
                           str(root / "data" / "train_unlabeled"), "--out", str(out), "--nj", "2", "--backend", "slurm",
                           "--threshold", "0", "--agreement", "any"], cwd=RECIPE, env=slurm, capture_output=True,
