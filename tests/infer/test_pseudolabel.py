@@ -202,7 +202,7 @@ def test_nj2_matches_nj1_and_a_rerun_reuses_finished_parts(exp):
     res = _pl(exp, two, *labels, "--threshold", 0.4, "--nj", 2)
     assert res.exit_code == 0, res.output
     for name in sorted(p.name for p in one.iterdir()):
-        if name != "pseudolabel.json":
+        if name not in ("pseudolabel.json", "provenance.json"):
             assert (one / name).read_text() == (two / name).read_text(), name
     s1, s2 = (json.loads((d / "pseudolabel.json").read_text()) for d in (one, two))
     assert {k: v for k, v in s1.items() if k != "nj"} == {k: v for k, v in s2.items() if k != "nj"}
@@ -266,3 +266,43 @@ def test_model_without_single_view_heads_supports_only_agreement_any(exp, tmp_pa
     assert res.exit_code == 0, res.output
     assert len(_table(tmp_path / "o" / "utt2emo")) == 10  # every scored utterance, no selection asked
     assert validate(tmp_path / "o", check_audio=False) == []
+
+
+@pytest.mark.slow
+def test_nj4_with_a_job_killed_resumes_to_the_one_job_output(exp):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    labels = ["--labels-from", exp / "data" / "unlab"]
+    one, four = exp / "pl_kill_nj1", exp / "pl_kill_nj4"
+    assert _pl(exp, one, *labels, "--threshold", 0.4).exit_code == 0
+    cmd = [sys.executable, "-m", "jsertk.cli.main", "pseudolabel", "--model", exp / "exp" / "jser", "--data",
+           exp / "dump" / "fbank" / "unlab", "--out", four, "--agreement", "any", "--max-frames-per-batch", 1,
+           *labels, "--threshold", 0.4, "--nj", 4]
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    target, victim, deadline = "scores.3.jsonl", None, time.time() + 120
+    while victim is None and proc.poll() is None and time.time() < deadline:
+        for p in Path("/proc").iterdir():
+            try:
+                args = (p / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"pseudolabel-score" in args and any(a.endswith(target.encode()) for a in args):
+                victim = int(p.name)
+                break
+        time.sleep(0.01)
+    assert victim is not None, "job 3 was not seen running"
+    os.kill(victim, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "score.3.log" in err, err
+    assert not (four / "utt2emo").exists()
+    res = _pl(exp, four, *labels, "--threshold", 0.4, "--nj", 4)
+    assert res.exit_code == 0, res.output
+    assert "reusing 3 of 4" in res.output
+    for name in sorted(p.name for p in one.iterdir()):
+        if name not in ("pseudolabel.json", "provenance.json"):
+            assert (one / name).read_text() == (four / name).read_text(), name
