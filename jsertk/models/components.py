@@ -38,7 +38,10 @@ def _classes(kind: str) -> dict:
         from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
         from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
 
-        return {"conformer": ConformerEncoder, "transformer": TransformerEncoder, "identity": IdentityEncoder}
+        from jsertk.models.tdnn import TdnnEncoder
+
+        return {"conformer": ConformerEncoder, "transformer": TransformerEncoder, "identity": IdentityEncoder,
+                "tdnn": TdnnEncoder}
     if kind == "decoder":
         from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 

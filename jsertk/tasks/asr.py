@@ -16,15 +16,17 @@ TOKENIZER_SUBDIR = "tokenizer"
 NO_TOKENS = ["<blank>", "<sos/eos>"]
 ENCODER_DEFAULTS = {"output_size": 256, "attention_heads": 4, "linear_units": 1024, "num_blocks": 12,
                     "input_layer": "conv2d", "dropout_rate": 0.1}
-IDENTITY_OPTIONS = ("output_size", "dropout_rate")
+# jsertk's own encoders: the defaults above they share (the others are conformer options)
+SHARED_DEFAULTS = {"identity": ("output_size", "dropout_rate"), "tdnn": ("output_size", "dropout_rate")}
 
 
 def encoder_options(cfg: dict) -> dict:
-    """encoder_conf as passed to the encoder: for `encoder: identity`, without the layer options
-    of the conformer defaults it inherits (they have no meaning there)."""
+    """encoder_conf as passed to the encoder: for `encoder: identity` or `tdnn`, without the layer
+    options of the conformer defaults it inherits (they have no meaning there)."""
     conf = dict(cfg["encoder_conf"])
-    if cfg["encoder"] == "identity":
-        conf = {k: v for k, v in conf.items() if k in IDENTITY_OPTIONS or ENCODER_DEFAULTS.get(k, object()) != v}
+    if cfg["encoder"] in SHARED_DEFAULTS:
+        keep = SHARED_DEFAULTS[cfg["encoder"]]
+        conf = {k: v for k, v in conf.items() if k in keep or ENCODER_DEFAULTS.get(k, object()) != v}
     return conf
 
 
@@ -50,7 +52,9 @@ class AsrTask(Task):
                                       "freeze": "frozen",  # frozen, finetune, top:N, after:N (updates)
                                       "dtype": "float32",  # upstream compute precision
                                       "whisper_input": "crop"}},  # Whisper: crop or pad (to 30 s)
-            "encoder": "conformer",  # transformer, or identity (no layers: the frontend's output, projected)
+            # or transformer, tdnn (small ECAPA-style, for little data), identity (no layers: the
+            # frontend's output, projected)
+            "encoder": "conformer",
             "encoder_conf": OpenSection(ENCODER_DEFAULTS),
             "decoder": "none",  # or transformer
             "decoder_conf": OpenSection({"attention_heads": 4, "linear_units": 1024, "num_blocks": 3,

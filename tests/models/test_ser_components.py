@@ -162,3 +162,43 @@ def test_mean_std_pooling_and_a_linear_head():
         acoustic_pooling("max", 3)
     head = ClassifierHead(6, 4, hidden=0)
     assert [type(m).__name__ for m in head.net] == ["Dropout", "Linear"]
+
+
+def test_tdnn_encoder_keeps_frames_and_ignores_padding_in_eval():
+    from jsertk.models.tdnn import TdnnEncoder
+
+    torch.manual_seed(0)
+    enc = TdnnEncoder(20, output_size=24, channels=16, dilations=(2, 3), se_bottleneck=8).eval()
+    x = torch.randn(2, 50, 20)
+    lens = torch.tensor([50, 31])
+    y, out_lens, _ = enc(x, lens)
+    assert y.shape == (2, 50, 24) and out_lens.tolist() == [50, 31] and enc.output_size() == 24
+    alone, _, _ = enc(x[1:, :31], lens[1:])
+    assert torch.allclose(y[1, :31], alone[0], atol=1e-5)  # the padding of the batch changed nothing
+    assert torch.all(y[1, 31:] == 0)
+    with pytest.raises(ValueError, match="dilations"):
+        TdnnEncoder(20, dilations=(0,))
+
+
+def test_tdnn_encoder_from_the_config_trains_an_acoustic_only_model(tmp_path):
+    import yaml
+    from helpers import make_data_dir
+    from jser_helpers import ACOUSTIC_ONLY, fbank_dir, write_jser_config
+
+    from jsertk.train import run_training
+    from jsertk.utils.errors import ConfigError
+
+    def config(path, encoder_conf):
+        write_jser_config(path, None, None, **ACOUSTIC_ONLY)
+        cfg = yaml.safe_load(path.read_text())
+        cfg.update(encoder="tdnn", encoder_conf=encoder_conf)  # replaces the tiny conformer's options
+        path.write_text(yaml.safe_dump(cfg))
+        return path
+
+    feats = fbank_dir(make_data_dir(tmp_path / "data", speakers=("a", "b")), tmp_path / "dump")
+    cfg = config(tmp_path / "c.yaml", {"output_size": 32, "channels": 16, "dilations": [2, 3]})
+    run_training(cfg, [feats], [feats], tmp_path / "exp")
+    assert (tmp_path / "exp" / "model.pth").is_file()
+    bad = config(tmp_path / "b.yaml", {"output_size": 32, "channels": 16, "dilatons": [2]})
+    with pytest.raises(ConfigError, match="dilatons.*did you mean 'dilations'"):
+        run_training(bad, [feats], [feats], tmp_path / "exp_bad")

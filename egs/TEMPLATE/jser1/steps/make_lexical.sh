@@ -16,6 +16,7 @@ lexical_opts=                         # more jsertk dump-lexical options, e.g. "
 only_failed=false                     # rerun only jobs whose log does not record the same command succeeding
 logdir=                               # job logs (empty: <feats-dir>/lexical/log)
 
+# shellcheck source=SCRIPTDIR/../../../../tools/utils/parse_options.sh
 . "$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../../../tools/utils" && pwd)/parse_options.sh"
 
 if [ $# -ne 2 ]; then
