@@ -63,9 +63,10 @@ class LexicalExtractor:
 
         from jsertk.infer.whisper_asr import normalize_text
         from jsertk.models.upstream import Upstream
-        from jsertk.tasks.upstream import load_whisper_asr
+        from jsertk.tasks.upstream import load_whisper_asr, whisper_encoder_output
 
         self.torch, self.normalize_text = torch, normalize_text
+        self.base_model_output = whisper_encoder_output()
         self.device = torch.device(config.device)
         self.model, self.mel, self.tokenizer = load_whisper_asr(config.path)
         self.model.to(self.device)
@@ -91,7 +92,7 @@ class LexicalExtractor:
     def piece(self, wave: np.ndarray) -> tuple[list[int], "torch.Tensor", "torch.Tensor"]:  # noqa: F821
         """(1-best token ids, decoder states (1 + tokens, D), each token's probability) of <= 30 s."""
         torch = self.torch
-        from transformers.modeling_outputs import BaseModelOutput
+        BaseModelOutput = self.base_model_output
 
         if self.whisper_input == "pad":  # all 1500 positions of the 30 s window, as Whisper was trained
             feats = self.mel(wave, sampling_rate=RATE, return_tensors="pt")["input_features"]

@@ -28,11 +28,11 @@ class PosteriorEnsemble(torch.nn.Module):
     def asr(self):  # the first member transcribes
         return self.members[0].asr
 
-    @torch.no_grad()
     @property
     def reads_lexical_states(self) -> bool:
         return any(getattr(m, "reads_lexical_states", False) for m in self.members)
 
+    @torch.no_grad()
     def predict(self, feats: torch.Tensor, feat_lens: torch.Tensor, stats=None, lexical=None) -> dict:
         outs = [m.predict(feats, feat_lens, stats, lexical) for m in self.members]
         merged = dict(outs[0])

@@ -37,6 +37,11 @@ def _transformers():
     return transformers
 
 
+def whisper_encoder_output():
+    """transformers' BaseModelOutput: how `generate` takes an encoder output computed beforehand."""
+    return _transformers().modeling_outputs.BaseModelOutput
+
+
 def read_upstream_config(path: str | Path) -> dict:
     """config.json of an upstream folder, checked: a folder, a supported model type."""
     path = Path(path)

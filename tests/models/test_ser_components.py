@@ -36,11 +36,16 @@ def test_collapse_respects_lengths_and_is_differentiable():
 
 @pytest.mark.parametrize("source", LEXICAL_SOURCES)
 def test_lexical_branch_sources(source):
-    branch = LexicalBranch(source, vocab_size=11, decoder_dim=24, dim=32, num_layers=1, heads=2)
+    branch = LexicalBranch(source, vocab_size=11, decoder_dim=24, dim=32, num_layers=1, heads=2, external_dim=20)
     inputs = {"ctc_posteriors": torch.softmax(torch.randn(3, 5, 11), -1), "decoder_states": torch.randn(3, 5, 24),
-              "hyp_embeddings": torch.randint(0, 11, (3, 5))}[source]
+              "hyp_embeddings": torch.randint(0, 11, (3, 5)), "whisper_states": torch.randn(3, 5, 20)}[source]
     out = branch(inputs, torch.tensor([5, 3, 1]))
     assert out.shape == (3, 5, 32) and torch.isfinite(out).all()
+
+
+def test_whisper_states_without_their_dimension_is_an_error():
+    with pytest.raises(ValueError, match="Whisper decoder's dimension"):
+        LexicalBranch("whisper_states", vocab_size=11)
 
 
 def test_decoder_states_without_decoder_is_an_error():

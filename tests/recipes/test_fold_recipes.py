@@ -135,6 +135,22 @@ def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path):
                                                                   "neutral", "sadness"]
 
 
+@pytest.mark.skipif(not (EMODB / "wav").is_dir(), reason=f"the real EmoDB is not at {EMODB}")
+def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path):
+    """conf/train_ser_tdnn.yaml and --speed-perturb-factors: each fold trains on its training
+    speakers plus their perturbed copies, never on dev or test speakers' copies."""
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--speed-perturb-factors",
+                     "0.9 1.1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args", "--set train.max_epochs=1")
+    assert res.returncode == 0, res.stderr[-4000:]
+    r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_sp")
+    assert r["folds"][0]["utterances"] == 49
+    fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
+    speakers = {p: set(DataDir(fold / p).spk2utt()) for p in ("train", "train_sp", "dev", "test")}
+    assert speakers["train_sp"] == {f"sp{f}-{s}" for f in ("0.9", "1.1") for s in speakers["train"]}
+    log = (tmp_path / "exp" / "fold1" / "ser_tdnn_sp" / "train.log").read_text()
+    assert "train_sp" in log and "tdnn" in (tmp_path / "exp" / "fold1" / "ser_tdnn_sp" / "config.yaml").read_text()
+
+
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")
 def test_urdu_recipe_on_the_real_corpus_one_fold(tmp_path):
     res = run_recipe("urdu", tmp_path, "--corpus-root", str(URDU), "--folds", "2", "--ser-args", TINY)

@@ -54,6 +54,9 @@ datadir=data              # Kaldi data dirs
 dumpdir=dump              # features: <dumpdir>/fbank/<corpus>, folds under it
 expdir=exp                # experiments: <expdir>/fold<k>/<ser exp>, results <expdir>/<ser exp>_folds
 fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz
+speed_perturb_factors=    # e.g. "0.9 1.1": speed-perturbed copies of each fold's training speakers join its
+                          # training data (stage 1 makes and extracts them for the corpus, stage 4 picks the
+                          # fold's; never dev or test); empty: none. fbank only
 upstream=                 # a local pretrained speech encoder (transformers folder: wav2vec2, hubert, wavlm,
                           # data2vec-audio, whisper): frozen, dumped once in stage 1, its layers' weighted sum
                           # feeds the model (config: conf/train_ser_upstream.yaml); empty: fbank
@@ -136,7 +139,13 @@ fold_root=${feats}/folds
 ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser.yaml -> ser
 # models over a Whisper upstream's padded input are other experiments than over its cropped input
 [ -z "${upstream}" ] || [ "${whisper_input}" = crop ] || ser_name=${ser_name}_${whisper_input}
+[ -z "${speed_perturb_factors}" ] || ser_name=${ser_name}_sp  # trained on other data: another experiment
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
+if [ -n "${speed_perturb_factors}" ] && [ -n "${upstream}" ]; then
+  log "error: --speed-perturb-factors works with fbank only (not with --upstream)"; exit 1
+fi
+sp_data=${data}_sp        # the corpus's speed-perturbed copies (stage 1)
+sp_feats=${feats}_sp
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   # the recipe's class map is an input too: a changed one prepares the corpus again
@@ -170,6 +179,18 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     mark_done "${feats}/.done.stage1" "${settings}"
     log "stage 1: done in ${SECONDS} s"
   fi
+  if [ -n "${speed_perturb_factors}" ]; then
+    factors=$(xargs <<< "${speed_perturb_factors}" | tr ' ' ,)
+    settings="jsertk speed-perturb --factors ${factors}; steps/make_fbank.sh ${extract[*]} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+    if is_done "${sp_feats}/.done.stage1" "${settings}"; then
+      log "stage 1: ${sp_feats} done before, skipped"
+    else
+      log "stage 1: speed-perturbed copies (${factors}) of ${data} -> ${sp_data}, features -> ${sp_feats}"
+      jsertk speed-perturb "${data}" "${sp_data}" --factors "${factors}"
+      steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" "${extract[@]}" --cmvn false "${sp_data}" "${sp_feats}"
+      mark_done "${sp_feats}/.done.stage1" "${settings}"
+    fi
+  fi
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
@@ -193,6 +214,21 @@ for k in ${run_folds}; do
   fi
 done
 fold_feats() { echo "${fold_root}/fold$1/$2"; }
+# train_sets K: the training feature dirs of fold K: its train set, and with --speed-perturb-factors
+# the perturbed copies of its training speakers (fold<k>/train_sp, made here from stage 1's copies)
+train_sets() {
+  local train sp
+  train=$(fold_feats "$1" train)
+  echo "${train}"
+  [ -n "${speed_perturb_factors}" ] || return 0
+  sp=$(fold_feats "$1" train_sp)
+  for f in ${speed_perturb_factors}; do
+    f=$(printf '%g' "${f}")  # as jsertk speed-perturb names its copies: sp0.9-<speaker>
+    [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${train}/spk2utt"
+  done > "${train}.sp_speakers"
+  jsertk data subset "${sp_feats}" "${sp}" --spk-list "${train}.sp_speakers" > /dev/null
+  echo "${sp}"
+}
 # fold_inputs K: a digest of fold K's training and dev utterances and labels, recorded in the
 # markers of stages 3-4: folds remade otherwise (another --fold-scheme) retrain the models
 fold_inputs() { cat "$(fold_feats "$1" train)/utt2spk" "$(fold_feats "$1" train)/utt2emo" "$(fold_feats "$1" dev)/utt2spk" | md5sum | cut -c1-12; }
@@ -219,6 +255,9 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ "${model}" = joint ] &
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+  if [ -n "${speed_perturb_factors}" ] && [ ! -f "${sp_feats}/feats.scp" ]; then
+    log "error: ${sp_feats} has no features: run stage 1 with --speed-perturb-factors"; exit 1
+  fi
   for k in ${run_folds}; do
     init=()
     if [ "${model}" = joint ]; then
@@ -230,8 +269,9 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     s=0
     for exp in $(seed_exps "${k}"); do
       seed=(); [ "${s}" -eq 0 ] || seed=(--set "seed=${s}")
+      mapfile -t train_dirs < <(train_sets "${k}")
       # shellcheck disable=SC2086  # ser_args is a list of words
-      train_inputs=$(fold_inputs "${k}") train_model 4 "${exp}" "$(fold_feats "${k}" train)" --valid "$(fold_feats "${k}" dev)" \
+      train_inputs=$(fold_inputs "${k}") train_model 4 "${exp}" "${train_dirs[@]}" --valid "$(fold_feats "${k}" dev)" \
         --config "${ser_config}" "${init[@]}" ${ser_args} "${seed[@]}"
       s=$((s + 1))
     done
