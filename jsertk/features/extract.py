@@ -36,7 +36,8 @@ log = logging.getLogger("jsertk.features")
 CONFIG_NAME = FbankConfig.config_name
 # the options file each kind of features leaves beside them (merge_parts looks for one of these)
 CONFIG_NAMES = FEATURE_DESCRIPTIONS
-SIDE_TABLES = ("lexical_text", "lexical_text_conf")  # the side tables any extractor writes (dump-lexical)
+# the side tables an extractor may write: dump-lexical's Whisper 1-best and its confidence
+SIDE_TABLES = ("lexical_text", "lexical_text_conf")
 
 
 @dataclass

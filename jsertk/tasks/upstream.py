@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from jsertk.features.extract import SIDE_TABLES
 from jsertk.utils.errors import ConfigError
 
 log = logging.getLogger("jsertk.upstream")
@@ -24,7 +25,7 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 DTYPES = ("float32", "float16", "bfloat16")
 UPSTREAM_CONFIG = "upstream.yaml"
 LEXICAL_CONFIG = "lexical.yaml"  # beside the Whisper decoder states of `jsertk dump-lexical`
-LEXICAL_TABLES = ("lexical_text", "lexical_text_conf")  # its 1-best and that transcript's confidence
+LEXICAL_TABLES = SIDE_TABLES  # its 1-best and that transcript's confidence
 LEXICAL_SCP = "lexical.scp"  # in a feature dir: where each utterance's decoder states are
 
 
