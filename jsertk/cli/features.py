@@ -256,6 +256,53 @@ def speed_audio(
     sys.stdout.buffer.flush()
 
 
+def add_noise(
+    data: Path = typer.Argument(..., help="Source data directory."),
+    out: Path = typer.Argument(..., help="Output data directory: the noisy copies only."),
+    noise_dir: Optional[Path] = typer.Option(None, help="Folder of noise recordings, searched recursively (MUSAN: "
+                                             "musan/noise)."),
+    generated: str = typer.Option("", help="Generated noise colours instead of, or besides, --noise-dir: comma-"
+                                  "separated white, pink, brown."),
+    snrs: str = typer.Option("5,10,15,20", help="Comma-separated SNRs in dB; each recording gets one at random."),
+    copies: int = typer.Option(1, help="Noisy copies per recording (ids prefixed noise1-, noise2-, ...)."),
+    seed: int = typer.Option(0, help="Seed of the draws (noise, SNR, excerpt); the same seed writes the same dir."),
+) -> None:
+    """Add noisy copies of a data dir (Kaldi's augment_data_dir.py): each recording mixed with a
+    noise recording or generated noise at a random SNR.
+
+    wav.scp entries become `jsertk noise-audio SNR NOISE SEED SOURCE |` pipes (computed in
+    process by compute-fbank); labels are carried along under the `noise<k>-` ids."""
+    from jsertk.features.noise import GENERATED, noise_files
+    from jsertk.features.perturb import add_noise as augment
+
+    noises = noise_files(noise_dir) if noise_dir is not None else []
+    noises += [GENERATED + c.strip() for c in generated.split(",") if c.strip()]
+    if not noises:
+        raise InputError("give --noise-dir (a folder of noise recordings, e.g. musan/noise) and/or --generated "
+                         "(e.g. white,pink,brown)")
+    try:
+        values = [float(x) for x in snrs.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--snrs must be comma-separated numbers, got '{snrs}'") from None
+    result = augment(data, out, noises, values, copies=copies, seed=seed)
+    typer.echo(f"{out}: {len(result.utt2spk())} utterances ({copies} noisy cop{'y' if copies == 1 else 'ies'} of "
+               f"{data}; {len(noises)} noises, SNRs {', '.join(f'{v:g}' for v in values)} dB)")
+
+
+def noise_audio(
+    snr: float = typer.Argument(..., help="Signal-to-noise ratio in dB (whole-signal powers)."),
+    noise: str = typer.Argument(..., help="A noise audio file, or generated:white|pink|brown."),
+    seed: int = typer.Argument(..., help="Seed: the generated noise, or where the file's excerpt starts."),
+    source: str = typer.Argument(..., help="Audio: a file, a wav.scp entry, or '-' for WAV on stdin."),
+) -> None:
+    """Write SOURCE with NOISE added at SNR dB to stdout as 16-bit WAV (used in wav.scp pipes)."""
+    from jsertk.features.audio import noise_audio_wav
+
+    stdin = sys.stdin.buffer.read() if source == "-" else None
+    sys.stdout.buffer.write(noise_audio_wav(snr, noise, seed, source, stdin))
+    sys.stdout.buffer.flush()
+
+
 def register(app: typer.Typer) -> None:
     app.command("compute-fbank")(compute_fbank)
     app.command("dump-upstream")(dump_upstream)
@@ -265,3 +312,5 @@ def register(app: typer.Typer) -> None:
     app.command("feats-info")(feats_info)
     app.command("speed-perturb")(speed_perturb)
     app.command("speed-audio")(speed_audio)
+    app.command("add-noise")(add_noise)
+    app.command("noise-audio")(noise_audio)

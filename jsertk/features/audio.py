@@ -20,6 +20,7 @@ import soundfile as sf
 
 from jsertk.data.datadir import DataDir
 from jsertk.data.schema import Segment
+from jsertk.features.noise import NOISE_COMMAND, add_noise_at_snr, noise_excerpt, parse_noise_command
 from jsertk.features.speed import change_speed, parse_speed_command, to_pcm16
 from jsertk.utils.errors import JsertkError
 
@@ -192,6 +193,10 @@ def read_entry(value: str, segment: Segment | None = None,
         if speed is not None:  # our own speed-perturbation pipe: same result, no process started
             samples, rate = speed_audio(*speed)
             return cut(samples, rate, f"command '{command}'", segment, max_overshoot)
+        noisy = parse_noise_command(command)
+        if noisy is not None:  # our own additive-noise pipe, likewise
+            pcm, rate = noise_audio_pcm16(*noisy)
+            return cut(pcm.astype(np.float32) / 32768.0, rate, f"command '{command}'", segment, max_overshoot)
         return decode_bytes(run_pipe(command), f"command '{command}'", segment, max_overshoot)
     ark = _ark_offset(value)
     if ark is not None:
@@ -205,6 +210,26 @@ def speed_audio_pcm16(factor: float, source: str) -> tuple[np.ndarray, int]:
     speed, as 16-bit samples (the form Kaldi tools read from a pipe)."""
     samples, rate = read_entry(source)
     return to_pcm16(change_speed(samples, factor)), rate
+
+
+def noise_audio_pcm16(snr: float, noise: str, seed: int, source: str,
+                      stdin: bytes | None = None) -> tuple[np.ndarray, int]:
+    """What `jsertk noise-audio SNR NOISE SEED SOURCE` writes: the audio of a wav.scp value (or of
+    the WAV bytes `stdin` for SOURCE `-`) with NOISE added at SNR dB, as 16-bit samples."""
+    samples, rate = decode_bytes(stdin or b"", "stdin") if source == "-" else read_entry(source)
+    try:
+        excerpt = noise_excerpt(noise, samples.size, rate, seed)
+    except JsertkError as e:
+        raise AudioError(f"{NOISE_COMMAND} {noise}", str(e)) from None
+    return to_pcm16(add_noise_at_snr(samples, excerpt, snr)), rate
+
+
+def noise_audio_wav(snr: float, noise: str, seed: int, source: str, stdin: bytes | None = None) -> bytes:
+    """A 16-bit WAV of what `jsertk noise-audio` writes."""
+    pcm, rate = noise_audio_pcm16(snr, noise, seed, source, stdin)
+    buf = io.BytesIO()
+    sf.write(buf, pcm, rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
 
 
 def speed_audio(factor: float, source: str) -> tuple[np.ndarray, int]:

@@ -50,7 +50,7 @@ class JointModel(torch.nn.Module):
     def __init__(self, asr: ASRModel, classes: list[str], num_speakers: int, *, asr_weight: float = 1.0,
                  lexical: dict, fusion: dict, heads: dict, aae: dict, class_weights: torch.Tensor | None = None,
                  class_prior: list[float] | None = None, pseudo: dict | None = None,
-                 distribution_matching: dict | None = None):
+                 distribution_matching: dict | None = None, mixup: dict | None = None):
         super().__init__()
         self.asr = asr
         self.classes = list(classes)
@@ -100,6 +100,8 @@ class JointModel(torch.nn.Module):
         self.register_buffer("class_weights", class_weights if class_weights is not None else torch.ones(n_cls),
                              persistent=False)
         self.pseudo = {"emotion_weight": 1.0, "asr_weight": 1.0, "confidence_weighting": False, **(pseudo or {})}
+        # mixup of the pooled vectors the emotion heads read, and of their labels (training only)
+        self.mixup_alpha = float((mixup or {}).get("alpha", 0.0))
         self.dm = {"weight": 0.0, "warmup_steps": 0, "apply_to": "unlabelled", **(distribution_matching or {})}
         if self.dm["weight"] > 0:
             if not {"emotion_acoustic", "emotion_lexical"} <= set(self.heads):
@@ -225,13 +227,22 @@ class JointModel(torch.nn.Module):
         if emo.dim() != 1:  # collate pads a label no utterance has as an empty sequence
             emo = torch.full_like(feat_lens, -1)
         true_emo = emo_mask & ~pseudo
+        mix = self._mixup_partners(emo_mask) if self.training and self.mixup_alpha > 0 else None
         logits = {}
         for name in EMOTION_HEADS:
             if name not in self.heads:
                 continue
-            logits[name] = self.heads[name](inputs[name])
+            x = inputs[name]
+            if mix is not None:
+                partner, lam = mix
+                x = lam[:, None] * x + (1 - lam[:, None]) * x[partner]
+            logits[name] = self.heads[name](x)
             losses = torch.nn.functional.cross_entropy(logits[name], emo.clamp(min=0), weight=self.class_weights,
                                                        reduction="none")
+            if mix is not None:
+                partner, lam = mix
+                losses = lam * losses + (1 - lam) * torch.nn.functional.cross_entropy(
+                    logits[name], emo[partner].clamp(min=0), weight=self.class_weights, reduction="none")
             add_per_utt(name, losses, emo_mask, emo_w, pseudo, self.w[name])
             if name == "emotion" and bool(true_emo.any()):
                 stats.update(self._class_stats(logits[name][true_emo].argmax(-1), emo[true_emo]))
@@ -258,6 +269,21 @@ class JointModel(torch.nn.Module):
             return {"loss": None, "stats": stats}
         stats["loss"] = (float(total.detach()) * feats.size(0), feats.size(0))
         return {"loss": total, "stats": stats}
+
+    def _mixup_partners(self, emo_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Mixup (Zhang et al., 2018) among the batch's labelled utterances: for each, a partner (a
+        random permutation of them; unlabelled ones keep themselves) and its own weight lam ~
+        Beta(alpha, alpha), folded to lam >= 0.5 so that the utterance's own label dominates."""
+        labelled = torch.nonzero(emo_mask).flatten()
+        if labelled.numel() < 2:
+            return None
+        partner = torch.arange(emo_mask.numel(), device=emo_mask.device)
+        partner[labelled] = labelled[torch.randperm(labelled.numel(), device=emo_mask.device)]
+        beta = torch.distributions.Beta(self.mixup_alpha, self.mixup_alpha)
+        lam = beta.sample((emo_mask.numel(),)).to(emo_mask.device)
+        lam = torch.maximum(lam, 1 - lam)
+        lam = torch.where(partner == torch.arange(emo_mask.numel(), device=emo_mask.device), torch.ones_like(lam), lam)
+        return partner, lam
 
     def _confidence(self, batch: dict, name: str) -> torch.Tensor | None:
         """(B,) pseudo-label confidences when they weight the losses (0 where missing), else None."""

@@ -73,6 +73,7 @@ class JserTask(Task):
             "pseudo": {"emotion_weight": 0.5,  # scales the emotion-head and AAE class losses on pseudo labels
                        "asr_weight": 0.5,  # scales the ASR loss on pseudo transcripts
                        "confidence_weighting": False},  # also scale each by its utt2emo_conf / utt2text_conf
+            "mixup": {"alpha": 0.0},  # > 0: mixup of the emotion heads' pooled inputs and labels, lam ~ Beta(a, a)
             "distribution_matching": {"weight": 0.0,  # symmetric KL between acoustic and lexical emotion posteriors
                                       "warmup_steps": 0,  # ramp the weight up from 0 over this many updates
                                       "apply_to": "unlabelled"},  # unlabelled (no true emotion label) or all
@@ -181,7 +182,8 @@ class JserTask(Task):
             model = JointModel(asr, classes, len(resources.speaker.index), asr_weight=cfg["asr_weight"],
                                lexical=lexical, fusion=dict(cfg["fusion"]), heads=dict(cfg["heads"]),
                                aae=dict(cfg["aae"]), class_weights=weights, class_prior=prior,
-                               pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]))
+                               pseudo=dict(cfg["pseudo"]), distribution_matching=dict(cfg["distribution_matching"]),
+                               mixup=dict(cfg["mixup"]))
         except ValueError as e:
             raise ConfigError(f"model 'jser': {e}") from None
         if init_from_joint:
@@ -242,7 +244,8 @@ def check_semi_supervised_config(cfg: dict) -> None:
               ("distribution_matching.warmup_steps", isinstance(dm["warmup_steps"], int)
                and not isinstance(dm["warmup_steps"], bool) and dm["warmup_steps"] >= 0, "an integer >= 0"),
               ("distribution_matching.apply_to", dm["apply_to"] in DM_APPLY_TO, " or ".join(DM_APPLY_TO)),
-              ("aae.unlabelled", isinstance(cfg["aae"]["unlabelled"], bool), "true or false")]
+              ("aae.unlabelled", isinstance(cfg["aae"]["unlabelled"], bool), "true or false"),
+              ("mixup.alpha", _non_negative(cfg["mixup"]["alpha"]), "a number >= 0")]
     for key, ok, what in checks:
         if not ok:
             section, name = key.split(".")

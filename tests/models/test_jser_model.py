@@ -180,3 +180,37 @@ def test_init_with_another_input_normalisation_is_warned(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="jsertk.train"):
         adopt_asr_architecture(cfg, init)
     assert "utterance_mvn" not in caplog.text
+
+
+def test_mixup_mixes_pooled_vectors_and_labels_in_training_only(dirs, tmp_path):
+    heads = {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0, "dropout": 0.0}
+    plain, data, _ = _build(dirs, tmp_path / "plain", lexical={"source": "none"}, asr_weight=0.0, heads=heads)
+    mixed, _, _ = _build(dirs, tmp_path / "mixed", lexical={"source": "none"}, asr_weight=0.0, heads=heads,
+                         mixup={"alpha": 0.4})
+    mixed.load_state_dict(plain.state_dict())
+    batch = _batch(data, range(6))
+    plain.eval(), mixed.eval()
+    # not in evaluation: the same weights give the same loss and posteriors
+    assert torch.allclose(plain(batch)["loss"], mixed(batch)["loss"])
+    mixed.train()
+    for m in mixed.modules():  # no dropout: the hand computation below draws no other random numbers
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
+    emo_mask = batch["utt2emo_mask"]
+    torch.manual_seed(3)
+    partner, lam = mixed._mixup_partners(emo_mask)
+    assert sorted(partner.tolist()) == list(range(6)) and bool((lam >= 0.5).all()) and bool((lam <= 1).all())
+    # by hand: the head on lam x_i + (1 - lam) x_partner, the loss lam CE(y_i) + (1 - lam) CE(y_partner)
+    torch.manual_seed(3)
+    loss = mixed(batch)["loss"]
+    torch.manual_seed(3)
+    partner, lam = mixed._mixup_partners(emo_mask)
+    rep = mixed.represent(batch["feats"][:, : int(batch["feat_lens"].max())], batch["feat_lens"])
+    x = rep["fused"]
+    logits = mixed.heads["emotion"](lam[:, None] * x + (1 - lam[:, None]) * x[partner])
+    emo = batch["utt2emo"]
+    ce = torch.nn.functional.cross_entropy
+    want = (lam * ce(logits, emo, reduction="none") + (1 - lam) * ce(logits, emo[partner], reduction="none")).mean()
+    assert torch.allclose(loss.detach(), want.detach(), rtol=1e-4), (float(loss), float(want))
+    with pytest.raises(ConfigError, match="mixup.alpha"):
+        _build(dirs, tmp_path / "bad", lexical={"source": "none"}, asr_weight=0.0, mixup={"alpha": -1})

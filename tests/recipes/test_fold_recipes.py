@@ -151,6 +151,29 @@ def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path):
     assert "train_sp" in log and "tdnn" in (tmp_path / "exp" / "fold1" / "ser_tdnn_sp" / "config.yaml").read_text()
 
 
+@pytest.mark.skipif(not (EMODB / "wav").is_dir(), reason=f"the real EmoDB is not at {EMODB}")
+def test_emodb_noisy_training_copies_and_a_seed_ensemble(tmp_path):
+    """--noise-aug generated: each fold trains on its training speakers plus their noisy copies,
+    never dev or test speakers'; --nseeds 2 trains two models per fold and scores their ensemble."""
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--noise-aug", "generated",
+                     "--nseeds", "2", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
+                     "--set train.max_epochs=1")
+    assert res.returncode == 0, res.stderr[-4000:]
+    r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_noise_ens2")
+    assert r["folds"][0]["utterances"] == 49
+    fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
+    speakers = {p: set(DataDir(fold / p).spk2utt()) for p in ("train", "train_noise", "dev", "test")}
+    assert speakers["train_noise"] == {f"noise1-{s}" for s in speakers["train"]}
+    exp = tmp_path / "exp" / "fold1" / "ser_tdnn_noise"
+    assert "train_noise" in (exp / "train.log").read_text()
+    seed1 = (tmp_path / "exp" / "fold1" / "ser_tdnn_noise_seed1" / "config.yaml").read_text()
+    assert "seed: 1" in seed1
+    members = json.loads((exp / "decode_ens2_test" / "decode.json").read_text())["model_dir"]
+    assert [Path(m).name for m in members] == ["ser_tdnn_noise", "ser_tdnn_noise_seed1"]
+    noisy = DataDir(tmp_path / "data" / "emodb_noise").raw("wav.scp")
+    assert len(noisy) == 535 and all("jsertk noise-audio" in v and "generated:" in v for v in noisy.values())
+
+
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")
 def test_urdu_recipe_on_the_real_corpus_one_fold(tmp_path):
     res = run_recipe("urdu", tmp_path, "--corpus-root", str(URDU), "--folds", "2", "--ser-args", TINY)

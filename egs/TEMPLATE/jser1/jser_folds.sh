@@ -57,6 +57,11 @@ fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample"
 speed_perturb_factors=    # e.g. "0.9 1.1": speed-perturbed copies of each fold's training speakers join its
                           # training data (stage 1 makes and extracts them for the corpus, stage 4 picks the
                           # fold's; never dev or test); empty: none. fbank only
+noise_aug=                # additive-noise copies of each fold's training speakers join its training data:
+                          # "generated" (white, pink and brown noise), a folder of noise recordings (MUSAN:
+                          # musan/noise), or both ("generated /data/musan/noise"); empty: none. fbank only
+noise_snrs="5 10 15 20"   # --noise-aug: SNRs in dB, one drawn per recording
+noise_copies=1            # --noise-aug: noisy copies of each recording
 upstream=                 # a local pretrained speech encoder (transformers folder: wav2vec2, hubert, wavlm,
                           # data2vec-audio, whisper): frozen, dumped once in stage 1, its layers' weighted sum
                           # feeds the model (config: conf/train_ser_upstream.yaml); empty: fbank
@@ -140,12 +145,25 @@ ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser
 # models over a Whisper upstream's padded input are other experiments than over its cropped input
 [ -z "${upstream}" ] || [ "${whisper_input}" = crop ] || ser_name=${ser_name}_${whisper_input}
 [ -z "${speed_perturb_factors}" ] || ser_name=${ser_name}_sp  # trained on other data: another experiment
+[ -z "${noise_aug}" ] || ser_name=${ser_name}_noise
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}
 if [ -n "${speed_perturb_factors}" ] && [ -n "${upstream}" ]; then
   log "error: --speed-perturb-factors works with fbank only (not with --upstream)"; exit 1
 fi
+if [ -n "${noise_aug}" ] && [ -n "${upstream}" ]; then
+  log "error: --noise-aug works with fbank only (not with --upstream)"; exit 1
+fi
 sp_data=${data}_sp        # the corpus's speed-perturbed copies (stage 1)
 sp_feats=${feats}_sp
+noise_data=${data}_noise  # the corpus's noisy copies (stage 1)
+noise_feats=${feats}_noise
+# --noise-aug as jsertk add-noise options
+noise_opts=()
+for n in ${noise_aug}; do
+  if [ "${n}" = generated ]; then noise_opts+=(--generated "white,pink,brown")
+  elif [ -d "${n}" ]; then noise_opts+=(--noise-dir "$(cd "${n}" && pwd)")
+  else log "error: --noise-aug: '${n}' is neither 'generated' nor a folder of noise recordings"; exit 1; fi
+done
 
 if [ "${stage}" -le 0 ] && [ "${stop_stage}" -ge 0 ]; then
   # the recipe's class map is an input too: a changed one prepares the corpus again
@@ -191,6 +209,18 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
       mark_done "${sp_feats}/.done.stage1" "${settings}"
     fi
   fi
+  if [ -n "${noise_aug}" ]; then
+    snrs=$(xargs <<< "${noise_snrs}" | tr ' ' ,)
+    settings="jsertk add-noise ${noise_opts[*]} --snrs ${snrs} --copies ${noise_copies}; steps/make_fbank.sh ${extract[*]} ($(cat "${data}/.done.stage0" 2>/dev/null))"
+    if is_done "${noise_feats}/.done.stage1" "${settings}"; then
+      log "stage 1: ${noise_feats} done before, skipped"
+    else
+      log "stage 1: noisy copies (${noise_aug}; SNRs ${snrs} dB) of ${data} -> ${noise_data}, features -> ${noise_feats}"
+      jsertk add-noise "${data}" "${noise_data}" "${noise_opts[@]}" --snrs "${snrs}" --copies "${noise_copies}"
+      steps/make_fbank.sh --nj "${nj}" --cmd "${feats_cmd}" "${extract[@]}" --cmvn false "${noise_data}" "${noise_feats}"
+      mark_done "${noise_feats}/.done.stage1" "${settings}"
+    fi
+  fi
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
@@ -214,20 +244,29 @@ for k in ${run_folds}; do
   fi
 done
 fold_feats() { echo "${fold_root}/fold$1/$2"; }
-# train_sets K: the training feature dirs of fold K: its train set, and with --speed-perturb-factors
-# the perturbed copies of its training speakers (fold<k>/train_sp, made here from stage 1's copies)
+# train_sets K: the training feature dirs of fold K: its train set, with --speed-perturb-factors the
+# perturbed copies of its training speakers (fold<k>/train_sp, made here from stage 1's copies), with
+# --noise-aug their noisy copies (fold<k>/train_noise)
 train_sets() {
-  local train sp
+  local train sp noisy
   train=$(fold_feats "$1" train)
   echo "${train}"
-  [ -n "${speed_perturb_factors}" ] || return 0
-  sp=$(fold_feats "$1" train_sp)
-  for f in ${speed_perturb_factors}; do
-    f=$(printf '%g' "${f}")  # as jsertk speed-perturb names its copies: sp0.9-<speaker>
-    [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${train}/spk2utt"
-  done > "${train}.sp_speakers"
-  jsertk data subset "${sp_feats}" "${sp}" --spk-list "${train}.sp_speakers" > /dev/null
-  echo "${sp}"
+  if [ -n "${speed_perturb_factors}" ]; then
+    sp=$(fold_feats "$1" train_sp)
+    for f in ${speed_perturb_factors}; do
+      f=$(printf '%g' "${f}")  # as jsertk speed-perturb names its copies: sp0.9-<speaker>
+      [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${train}/spk2utt"
+    done > "${train}.sp_speakers"
+    jsertk data subset "${sp_feats}" "${sp}" --spk-list "${train}.sp_speakers" > /dev/null
+    echo "${sp}"
+  fi
+  if [ -n "${noise_aug}" ]; then
+    noisy=$(fold_feats "$1" train_noise)
+    for ((c = 1; c <= noise_copies; c++)); do awk -v p="noise${c}-" '{print p $1}' "${train}/spk2utt"; done \
+      > "${train}.noise_speakers"
+    jsertk data subset "${noise_feats}" "${noisy}" --spk-list "${train}.noise_speakers" > /dev/null
+    echo "${noisy}"
+  fi
 }
 # fold_inputs K: a digest of fold K's training and dev utterances and labels, recorded in the
 # markers of stages 3-4: folds remade otherwise (another --fold-scheme) retrain the models
@@ -257,6 +296,9 @@ fi
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   if [ -n "${speed_perturb_factors}" ] && [ ! -f "${sp_feats}/feats.scp" ]; then
     log "error: ${sp_feats} has no features: run stage 1 with --speed-perturb-factors"; exit 1
+  fi
+  if [ -n "${noise_aug}" ] && [ ! -f "${noise_feats}/feats.scp" ]; then
+    log "error: ${noise_feats} has no features: run stage 1 with --noise-aug"; exit 1
   fi
   for k in ${run_folds}; do
     init=()

@@ -48,14 +48,17 @@ def set_level(x: np.ndarray, level_db: float) -> np.ndarray:
     return x * 10 ** ((level_db - active_level_db(x)) / 20)
 
 
-def colored_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """Unit-power noise with a 1/f^beta power spectrum (white 0, pink 1, brown 2)."""
+NOISE_COLOURS = ("white", "pink", "brown")
+
+
+def colored_noise(n: int, kind: str, rng: np.random.Generator, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Unit-power noise with a 1/f^beta power spectrum (white 0, pink 1, brown 2) at `rate` Hz."""
     from scipy.fft import irfft, next_fast_len, rfft
 
     beta = {"white": 0.0, "pink": 1.0, "brown": 2.0}[kind]
     m = next_fast_len(n, real=True)  # an FFT of awkward length costs several times more
     spec = rfft(rng.standard_normal(m))
-    f = np.fft.rfftfreq(m, 1 / SAMPLE_RATE)
+    f = np.fft.rfftfreq(m, 1 / rate)
     spec *= np.maximum(f, 20.0) ** (-beta / 2)  # below 20 Hz flat, so brown noise has no DC drift
     y = irfft(spec, m)[:n]
     return y / max(np.sqrt(np.mean(y**2)), 1e-12)
