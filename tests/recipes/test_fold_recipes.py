@@ -174,6 +174,35 @@ def test_emodb_noisy_training_copies_and_a_seed_ensemble(tmp_path):
     assert len(noisy) == 535 and all("jsertk noise-audio" in v and "generated:" in v for v in noisy.values())
 
 
+@pytest.mark.skipif(not (EMODB / "wav").is_dir(), reason=f"the real EmoDB is not at {EMODB}")
+def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path):
+    """Stage 9: per fold, 3 training speakers keep their labels, the other 5 are the unlabelled pool
+    (labels moved to .ref/, where only the pseudo labels' scoring reads them); every system trains on
+    its dirs, is scored over the folds and tabled against the supervised-only one."""
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--ser-config",
+                     "conf/train_ser_tdnn.yaml", "--ser-args", "--set train.max_epochs=1", "--stop-stage", "2")
+    assert res.returncode == 0, res.stderr[-4000:]
+    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
+                     "--set train.max_epochs=1", "--stage", "9", "--ssl-labelled-speakers", "3",
+                     "--ssl-pseudolabel-opts", "--agreement any --threshold 0.0")
+    assert res.returncode == 0, res.stderr[-4000:]
+    fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
+    lab, unlab = DataDir(fold / "ssl3" / "lab"), DataDir(fold / "ssl3" / "unlab")
+    train = set(DataDir(fold / "train").spk2utt())
+    assert len(lab.spk2utt()) == 3 and set(lab.spk2utt()) | set(unlab.spk2utt()) == train
+    assert not set(lab.spk2utt()) & set(unlab.spk2utt())
+    assert not (unlab.path / "utt2emo").exists() and (unlab.path / ".ref" / "utt2emo").is_file()
+    pl = json.loads((fold / "ssl3" / "unlab_pl" / "pseudolabel.json").read_text())
+    assert "accuracy" in json.dumps(pl)  # scored against the pool's true labels
+    exp = tmp_path / "exp" / "fold1"
+    logs = {s: (exp / f"ser_tdnn_ssl3_{s}" / "train.log").read_text() for s in ("sup", "pseudo", "aae", "aux", "all")}
+    assert "unlab" not in logs["sup"] and "unlab_pl" in logs["pseudo"] and "ssl3/unlab" in logs["aae"]
+    cfg = {s: (exp / f"ser_tdnn_ssl3_{s}" / "config.yaml").read_text() for s in logs}
+    assert "- unlab" in cfg["aae"] and "- aux" in cfg["aux"] and "gender: 0.3" in cfg["all"]
+    table = (tmp_path / "exp" / "RESULTS_ssl3_1.md").read_text()
+    assert all(f"ser_tdnn_ssl3_{s}_folds_1" in table for s in logs) and table.count("(p ") == 4
+
+
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")
 def test_urdu_recipe_on_the_real_corpus_one_fold(tmp_path):
     res = run_recipe("urdu", tmp_path, "--corpus-root", str(URDU), "--folds", "2", "--ser-args", TINY)
@@ -209,6 +238,16 @@ def test_cross_corpus_stage_trains_on_one_corpus_and_tests_on_another(tmp_path):
     trained = set(DataDir(tmp_path / "a" / "dump" / "fbank" / "ravdess_shared" / "cross" / "train").load(
         "utt2emo").values())
     assert trained == {"angry", "happy", "neutral", "sad"}  # RAVDESS's calm left out
+    # --cross-ssl: the target corpus's speech (never its labels) is the unlabelled pool
+    res = run_recipe("ravdess", tmp_path / "a", "--stage", "7", "--cross-test-sets", str(target), "--ser-args", TINY,
+                     "--cross-ssl", "true", "--ssl-systems", "sup aae")
+    assert res.returncode == 0, res.stderr[-4000:]
+    pool = DataDir(tmp_path / "a" / "dump" / "fbank" / "cross_cremad_pool")
+    assert len(pool.utterances()) == 40 and not (pool.path / "utt2emo").exists()
+    ssl = tmp_path / "a" / "exp" / "cross_ser" / "ssl_cremad"
+    assert "cross_cremad_pool" in (ssl / "ser_aae" / "train.log").read_text()
+    table = (ssl / "RESULTS.md").read_text()
+    assert "ser_sup" in table and "ser_aae" in table and "(p " in table
 
 
 def test_librispeech_asr_recipe_on_its_fixture_tree(tmp_path):

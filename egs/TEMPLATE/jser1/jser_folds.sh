@@ -38,6 +38,15 @@ Stages:
      (jsertk pool-feats) + a ridge classifier (alpha on dev); scored by score-folds ->
      <expdir>/baseline_<set>[_spknorm]_folds/; then
      <expdir>/RESULTS.md: the model and every baseline, with paired p-values against the model
+  9  (with --ssl-labelled-speakers N) semi-supervised learning on the corpus's own speech: per fold, the
+     emotion labels of N of the training speakers (drawn at random) are kept, the other training
+     speakers' speech is the unlabelled pool (<fold>/ssl<N>/{lab,unlab}), and the --ssl-systems are trained
+     on them, decoded and scored over the folds -> <expdir>/<ser exp>_ssl<N>_<system>_folds; table with
+     paired p-values against the supervised-only system -> <expdir>/RESULTS_ssl<N>.md (with stage 6's
+     all-labels model as the upper bound when it has been run)
+With --cross-ssl true, stage 7 also trains the --ssl-systems with each test corpus's speech as the
+unlabelled pool (transductive: the test utterances' audio, never their labels) ->
+<expdir>/cross_<ser exp>/ssl_<test corpus>/RESULTS.md.
 Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
 --model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
 choice for corpora whose sentences are fixed (EmoDB, RAVDESS, CREMA-D: the words carry no emotion)
@@ -92,6 +101,15 @@ cross_class_map=conf/shared_classes.yaml  # stage 7: every corpus's labels -> th
 baselines=                # stage 8: baselines, space separated: egemaps, compare (openSMILE sets), probe (the
                           # linear probe of --upstream's states), each with +spk for per-speaker
                           # normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
+ssl_labelled_speakers=0   # stage 9: training speakers per fold whose emotion labels are kept (the rest: unlabelled
+                          # pool), e.g. 3; 0: no stage 9
+ssl_systems="sup pseudo aae aux all"  # stages 7 (--cross-ssl) and 9: sup (labelled speech only), pseudo (+ one
+                          # round of pseudo labels on the pool from sup's model), aae (+ the adversarial
+                          # autoencoder on the pool), aux (+ gender and speaker heads on the pool), all (the three)
+ssl_aux_weight=0.3        # aux, all: loss weight of the gender and of the speaker head
+ssl_pseudolabel_opts="--agreement any --threshold 0.5"  # pseudo, all: jsertk pseudolabel selection options
+ssl_args=                 # more jsertk train options for every semi-supervised system (after --ser-args)
+cross_ssl=false           # stage 7: also the --ssl-systems with each test corpus's speech as the unlabelled pool
 
 if [ ! -f utils/parse_options.sh ] || [ ! -d steps ] || [ ! -x local/data.sh ]; then
   echo "jser_folds.sh: run me from a recipe directory (egs/<corpus>/jser1 with utils/, steps/ and local/data.sh)" >&2
@@ -278,6 +296,57 @@ dec_tag=; [ "${nseeds}" -eq 1 ] || dec_tag=ens${nseeds}_  # decode_<tag><part>: 
 asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
 token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
 
+# ssl_train STAGE PREFIX LAB UNLAB DEV [TRAIN OPTIONS]: the --ssl-systems, each <PREFIX>_<system>, trained on
+# the emotion-labelled feature dir LAB and the unlabelled pool UNLAB (a feature dir without utt2emo: its
+# speech, speakers and genders), selected on DEV; TRAIN OPTIONS (config, init) are every system's.
+# Pseudo labels (pseudo, all) are sup's on the pool, in UNLAB_pl (scored against UNLAB/.ref/utt2emo when there).
+ssl_train() {
+  local stage_no=$1 prefix=$2 lab=$3 unlab=$4 dev=$5; shift 5
+  local inputs pl rest sys aux_set=(--set "heads.gender=${ssl_aux_weight}" --set "heads.speaker=${ssl_aux_weight}")
+  inputs="$(cat "${lab}/utt2spk" "${lab}/utt2emo" "${unlab}/utt2spk" "${dev}/utt2spk" | md5sum | cut -c1-12)"
+  # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
+  train_inputs=${inputs} train_model "${stage_no}" "${prefix}_sup" "${lab}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
+  pl=${unlab}_pl; rest=${unlab}_rest
+  if [[ " ${ssl_systems} " =~ \ (pseudo|all)\  ]]; then
+    local settings
+    settings="jsertk pseudolabel --model ${prefix}_sup ($(stat -c '%s %Y' "${prefix}_sup/model.pth")) ${ssl_pseudolabel_opts}"
+    if ! is_done "${pl}/.done.ssl" "${settings}"; then
+      log "stage ${stage_no}: ${prefix}_sup pseudo-labels ${unlab} -> ${pl}"
+      local ref=(); [ ! -d "${unlab}/.ref" ] || ref=(--ref "${unlab}/.ref")
+      # shellcheck disable=SC2086  # ssl_pseudolabel_opts is a list of words
+      jsertk pseudolabel --model "${prefix}_sup" --data "${unlab}" --labels-from "${unlab}" --out "${pl}" "${ref[@]}" \
+        --nj "${decode_nj}" --backend "${cmd_backend}" ${ssl_pseudolabel_opts}
+      # the pool's utterances that got no pseudo label, for the losses that need none (all)
+      awk 'NR == FNR { kept[$1] = 1; next } !($1 in kept) { print $1 }' "${pl}/utt2spk" "${unlab}/utt2spk" > "${pl}.rest"
+      rm -rf "${rest}"
+      [ ! -s "${pl}.rest" ] || jsertk data subset "${unlab}" "${rest}" --utt-list "${pl}.rest" > /dev/null
+      mark_done "${pl}/.done.ssl" "${settings}"
+    fi
+    inputs="${inputs} $(md5sum < "${pl}/utt2emo" | cut -c1-12)"
+  fi
+  for sys in ${ssl_systems}; do
+    local data_args=()
+    case "${sys}" in
+      sup) continue ;;
+      pseudo) data_args=("${lab}" "${pl}" --set "data_roles=[ser, pseudo]") ;;
+      aae) data_args=("${lab}" "${unlab}" --set "data_roles=[ser, unlab]" --set aae.enabled=true) ;;
+      aux) data_args=("${lab}" "${unlab}" --set "data_roles=[ser, aux]" "${aux_set[@]}") ;;
+      all) if [ -d "${rest}" ]; then data_args=("${lab}" "${pl}" "${rest}" --set "data_roles=[ser, pseudo, aux]")
+           else data_args=("${lab}" "${pl}" --set "data_roles=[ser, pseudo]"); fi
+           data_args+=(--set aae.enabled=true "${aux_set[@]}") ;;
+      *) log "error: --ssl-systems: '${sys}' is not sup, pseudo, aae, aux or all"; exit 1 ;;
+    esac
+    # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
+    train_inputs=${inputs} train_model "${stage_no}" "${prefix}_${sys}" "${data_args[@]}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
+  done
+}
+# ssl_pool DIR: DIR becomes an unlabelled pool: its emotion labels moved to DIR/.ref/ (where only the
+# scoring of pseudo labels reads them)
+ssl_pool() {
+  mkdir -p "$1/.ref"
+  for f in utt2emo utt2dim; do [ ! -f "$1/${f}" ] || mv "$1/${f}" "$1/.ref/${f}"; done
+}
+
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ "${model}" = joint ] && [ -z "${asr_exp}" ]; then
   for k in ${run_folds}; do
     tok=$(token_dir "${k}")
@@ -391,6 +460,26 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
     decode_feats jser "${cross_exp}" "${mapped}" "${mapped}" "${cross_exp}/decode_${name}"
     jsertk score-folds "${cross_exp}/decode_${name}" --out "${cross_exp}/results_${name}" --names "${name}" \
       --bootstrap-unit "${bootstrap_unit}" --title "cross-corpus: ${corpus} -> ${name} (${ser_name}, shared classes)"
+    [ "${cross_ssl}" = true ] || continue
+    # the test corpus's speech as the unlabelled pool (its labels only ever score)
+    pool=${mapped}_pool
+    if [ ! -f "${pool}/feats.scp" ] || [ "${pool}/feats.scp" -ot "${mapped}/feats.scp" ]; then
+      rm -rf "${pool}"; jsertk data combine "${pool}" "${mapped}" > /dev/null; ssl_pool "${pool}"
+    fi
+    ssl_dir=${cross_exp}/ssl_${name}
+    ssl_train 7 "${ssl_dir}/ser" "${cross}/train" "${pool}" "${cross}/dev" --config "${ser_config}" "${init[@]}"
+    results=()
+    for sys in ${ssl_systems}; do
+      exp=${ssl_dir}/ser_${sys}
+      [ -f "${exp}/decode_${name}/summary.json" ] && [ "${exp}/decode_${name}/summary.json" -nt "${exp}/model.pth" ] \
+        || decode_feats jser "${exp}" "${mapped}" "${mapped}" "${exp}/decode_${name}"
+      jsertk score-folds "${exp}/decode_${name}" --out "${exp}/results" --names "${name}" \
+        --bootstrap-unit "${bootstrap_unit}" --title "cross-corpus: ${corpus} -> ${name}, ${sys}" > /dev/null
+      results+=("${exp}/results")
+    done
+    python3 steps/systems_table.py --out "${ssl_dir}/RESULTS.md" --title \
+      "cross-corpus ${corpus} -> ${name}: semi-supervised systems (pool: ${name}'s speech)" "${results[@]}" > /dev/null
+    log "stage 7: semi-supervised systems -> ${ssl_dir}/RESULTS.md"
   done
   log "stage 7: done in ${SECONDS} s (results: ${cross_exp}/results_<corpus>/RESULTS.md)"
 fi
@@ -451,6 +540,56 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
   python3 steps/systems_table.py --out "${expdir}/RESULTS${suffix}.md" --title "${corpus}: systems on the same folds" \
     "${systems[@]}" > /dev/null
   log "stage 8: done in ${SECONDS} s (table: ${expdir}/RESULTS${suffix}.md)"
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speakers}" -gt 0 ]; then
+  if [ "${model}" = joint ]; then
+    log "error: stage 9 works with --model acoustic (the ASR branch would need its own labelled split)"; exit 1
+  fi
+  SECONDS=0
+  n=${ssl_labelled_speakers}
+  suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
+  for k in ${run_folds}; do
+    train=$(fold_feats "${k}" train); split=$(fold_feats "${k}" "ssl${n}")
+    nspk=$(wc -l < "${train}/spk2utt")
+    if [ "${n}" -ge "${nspk}" ]; then
+      log "error: --ssl-labelled-speakers ${n}: fold ${k} has only ${nspk} training speakers"; exit 1
+    fi
+    if [ ! -f "${split}/unlab/feats.scp" ] || [ "${split}/unlab/feats.scp" -ot "${train}/feats.scp" ]; then
+      rm -rf "${split}"
+      # the labelled speakers: N of the fold's training speakers at random (seed: the fold number)
+      jsertk data subset "${train}" "${split}/lab" --random "${n}" --unit speaker --seed "${k}" > /dev/null
+      cut -d' ' -f1 "${split}/lab/spk2utt" | awk 'NR == FNR { lab[$1] = 1; next } !($1 in lab) { print $1 }' - \
+        "${train}/spk2utt" > "${split}/unlab.speakers"
+      jsertk data subset "${train}" "${split}/unlab" --spk-list "${split}/unlab.speakers" > /dev/null
+      ssl_pool "${split}/unlab"
+    fi
+    log "stage 9: fold ${k}: labelled speakers $(cut -d' ' -f1 "${split}/lab/spk2utt" | xargs), unlabelled $(xargs < "${split}/unlab.speakers")"
+    init=(--set "cmvn=${train}/cmvn.ark")
+    ssl_train 9 "$(ser_exp "${k}")_ssl${n}" "${split}/lab" "${split}/unlab" "$(fold_feats "${k}" dev)" \
+      --config "${ser_config}" "${init[@]}"
+    for sys in ${ssl_systems}; do
+      exp=$(ser_exp "${k}")_ssl${n}_${sys}
+      out=${exp}/decode_test
+      [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
+        || decode_feats jser "${exp}" "$(fold_feats "${k}" test)" "$(fold_feats "${k}" test)" "${out}"
+    done
+  done
+  systems=()
+  for sys in ${ssl_systems}; do
+    decs=(); for k in ${run_folds}; do decs+=("$(ser_exp "${k}")_ssl${n}_${sys}/decode_test"); done
+    out=${expdir}/${ser_name}_ssl${n}_${sys}_folds${suffix}
+    jsertk score-folds "${decs[@]}" --out "${out}" --bootstrap-unit "${bootstrap_unit}" \
+      --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold, ${sys}, ${#decs[@]} folds" \
+      | grep 'mean ± std' >&2
+    systems+=("${out}")
+  done
+  # the upper bound: stage 6's model of every training speaker's labels, when it has been scored
+  full=${expdir}/${ser_name}_folds${suffix}
+  [ ! -f "${full}/results.json" ] || systems+=("${full}")
+  python3 steps/systems_table.py --out "${expdir}/RESULTS_ssl${n}${suffix}.md" --title \
+    "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold" "${systems[@]}" > /dev/null
+  log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_ssl${n}${suffix}.md)"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"
