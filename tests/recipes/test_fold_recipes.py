@@ -247,7 +247,7 @@ def test_cross_corpus_stage_trains_on_one_corpus_and_tests_on_another(tmp_path):
     ssl = tmp_path / "a" / "exp" / "cross_ser" / "ssl_cremad"
     assert "cross_cremad_pool" in (ssl / "ser_aae" / "train.log").read_text()
     table = (ssl / "RESULTS.md").read_text()
-    assert "ser_sup" in table and "ser_aae" in table and "(p " in table
+    assert "results_sup" in table and "results_aae" in table and "(p " in table
 
 
 def test_librispeech_asr_recipe_on_its_fixture_tree(tmp_path):

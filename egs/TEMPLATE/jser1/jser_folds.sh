@@ -46,7 +46,7 @@ Stages:
      all-labels model as the upper bound when it has been run)
 With --cross-ssl true, stage 7 also trains the --ssl-systems with each test corpus's speech as the
 unlabelled pool (transductive: the test utterances' audio, never their labels) ->
-<expdir>/cross_<ser exp>/ssl_<test corpus>/RESULTS.md.
+<expdir>/cross_<ser exp>/ssl_<test corpus>/{ser_<system>,results_<system>,RESULTS.md}.
 Folds run: --folds \"1 3\" for some (stage 6 then scores those), empty for all.
 --model acoustic (default) trains the acoustic-only joint model (no transcripts, no tokenizer): the
 choice for corpora whose sentences are fixed (EmoDB, RAVDESS, CREMA-D: the words carry no emotion)
@@ -473,9 +473,9 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
       exp=${ssl_dir}/ser_${sys}
       [ -f "${exp}/decode_${name}/summary.json" ] && [ "${exp}/decode_${name}/summary.json" -nt "${exp}/model.pth" ] \
         || decode_feats jser "${exp}" "${mapped}" "${mapped}" "${exp}/decode_${name}"
-      jsertk score-folds "${exp}/decode_${name}" --out "${exp}/results" --names "${name}" \
+      jsertk score-folds "${exp}/decode_${name}" --out "${ssl_dir}/results_${sys}" --names "${name}" \
         --bootstrap-unit "${bootstrap_unit}" --title "cross-corpus: ${corpus} -> ${name}, ${sys}" > /dev/null
-      results+=("${exp}/results")
+      results+=("${ssl_dir}/results_${sys}")
     done
     python3 steps/systems_table.py --out "${ssl_dir}/RESULTS.md" --title \
       "cross-corpus ${corpus} -> ${name}: semi-supervised systems (pool: ${name}'s speech)" "${results[@]}" > /dev/null
