@@ -274,7 +274,7 @@ class FeatsDataset(torch.utils.data.Dataset):
         return len(self.utts)
 
     def _read_audio(self, i: int) -> np.ndarray:
-        from jsertk.features.fbank import resample
+        from jsertk.features.speed import resample
 
         samples, rate = self.audio_readers[self.set_ids[i]].read(self.utts[i])
         if rate != AUDIO_RATE:

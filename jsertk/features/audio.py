@@ -14,14 +14,23 @@ import logging
 import os
 import re
 import subprocess
+from functools import lru_cache
 
 import numpy as np
 import soundfile as sf
 
 from jsertk.data.datadir import DataDir
 from jsertk.data.schema import Segment
-from jsertk.features.noise import NOISE_COMMAND, add_noise_at_snr, noise_excerpt, parse_noise_command
-from jsertk.features.speed import change_speed, parse_speed_command, to_pcm16
+from jsertk.features.noise import (
+    GENERATED,
+    NOISE_COMMAND,
+    add_noise_at_snr,
+    check_noise,
+    excerpt,
+    generated_noise,
+    parse_noise_command,
+)
+from jsertk.features.speed import change_speed, parse_speed_command, resample, to_pcm16
 from jsertk.utils.errors import JsertkError
 
 # Kaldi's extract-segments default: a segment may end this far past the audio (it is cut
@@ -210,6 +219,21 @@ def speed_audio_pcm16(factor: float, source: str) -> tuple[np.ndarray, int]:
     speed, as 16-bit samples (the form Kaldi tools read from a pipe)."""
     samples, rate = read_entry(source)
     return to_pcm16(change_speed(samples, factor)), rate
+
+
+@lru_cache(maxsize=64)  # MUSAN's noise recordings are reused across many utterances
+def _noise_recording(path: str, rate: int) -> np.ndarray:
+    samples, file_rate = read_file(path)
+    return resample(samples, file_rate, rate)
+
+
+def noise_excerpt(noise: str, n: int, rate: int, seed: int) -> np.ndarray:
+    """`n` samples of `noise` (a file or `generated:<colour>`) at `rate` Hz: generated from `seed`,
+    or the recording's excerpt starting at a place `seed` picks (repeated when shorter than `n`)."""
+    check_noise(noise)
+    if noise.startswith(GENERATED):
+        return generated_noise(noise[len(GENERATED):], n, rate, seed)
+    return excerpt(_noise_recording(noise, int(rate)), n, seed)
 
 
 def noise_audio_pcm16(snr: float, noise: str, seed: int, source: str,

@@ -26,8 +26,9 @@ from jsertk.data.schema import FEATURE_DESCRIPTIONS
 from jsertk.data.split import SPLIT_MODES, split_dir_name
 from jsertk.data.table import write_table
 from jsertk.features.audio import MAX_SEGMENT_OVERSHOOT_S, AudioError, UtteranceAudio
-from jsertk.features.fbank import FbankConfig, resample
+from jsertk.features.fbank import FbankConfig
 from jsertk.features.io import ArkScpWriter
+from jsertk.features.speed import resample
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 from jsertk.utils.progress import Progress

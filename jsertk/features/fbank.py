@@ -97,15 +97,3 @@ class FbankExtractor:
         for i in range(n):
             out[i] = fbank.get_frame(i)
         return out
-
-
-def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
-    """Polyphase resampling (scipy) from `rate` to `target` Hz."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    if rate == target:
-        return samples
-    g = gcd(int(rate), int(target))
-    return resample_poly(samples, target // g, rate // g).astype(np.float32)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from functools import lru_cache
 
 import numpy as np
 
@@ -74,27 +73,18 @@ def parse_noise_command(command: str) -> tuple[float, str, int, str] | None:
     return None if src == "-" else (snr, noise, seed, src)
 
 
-@lru_cache(maxsize=64)  # MUSAN's noise files are reused across many utterances
-def _noise_file(path: str, rate: int) -> np.ndarray:
-    from jsertk.features.audio import read_file
-    from jsertk.features.fbank import resample
+def generated_noise(colour: str, n: int, rate: int, seed: int) -> np.ndarray:
+    """`n` samples at `rate` Hz of white, pink or brown noise made from `seed`."""
+    from jsertk.data.synth.audio import colored_noise
 
-    samples, file_rate = read_file(path)
-    return resample(samples, file_rate, rate)
+    return colored_noise(n, colour, np.random.default_rng(seed), rate).astype(np.float32)
 
 
-def noise_excerpt(noise: str, n: int, rate: int, seed: int) -> np.ndarray:
-    """`n` samples of `noise` at `rate` Hz: generated from `seed`, or a file's excerpt starting at a
-    place `seed` picks (the file repeated when shorter than `n`)."""
-    rng = np.random.default_rng(seed)
-    if noise.startswith(GENERATED):
-        from jsertk.data.synth.audio import colored_noise
-
-        return colored_noise(n, check_noise(noise)[len(GENERATED):], rng, rate).astype(np.float32)
-    samples = _noise_file(check_noise(noise), int(rate))
+def excerpt(samples: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """`n` samples of a noise recording, starting at a place `seed` picks (repeated when shorter)."""
     if samples.size < n:
         samples = np.tile(samples, -(-n // samples.size))
-    start = int(rng.integers(0, samples.size - n + 1))
+    start = int(np.random.default_rng(seed).integers(0, samples.size - n + 1))
     return samples[start: start + n]
 
 

@@ -1,4 +1,5 @@
-"""The speed transform (sox `speed`: tempo and pitch change together) and its wav.scp command.
+"""The speed transform (sox `speed`: tempo and pitch change together), its wav.scp command, and
+rate conversion (`resample`).
 
 `jsertk speed-audio FACTOR SOURCE |` is the pipe a speed-perturbed wav.scp holds. The audio reader
 (`jsertk.features.audio`) recognises it and computes the same samples in process; the data-dir
@@ -51,6 +52,18 @@ def change_speed(samples: np.ndarray, factor: float) -> np.ndarray:
         return samples
     ratio = Fraction(factor).limit_denominator(1000)
     return resample_poly(samples, ratio.denominator, ratio.numerator).astype(np.float32)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Polyphase resampling (scipy) from `rate` to `target` Hz."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if rate == target:
+        return samples
+    g = gcd(int(rate), int(target))
+    return resample_poly(samples, target // g, rate // g).astype(np.float32)
 
 
 def to_pcm16(samples: np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ class Recognizer:
     def features(self, path: str) -> np.ndarray:
         """Fbank of an audio file (resampled to the model's rate); AudioError names the file."""
         from jsertk.features.audio import AudioError, read_file
-        from jsertk.features.fbank import resample
+        from jsertk.features.speed import resample
 
         samples, rate = read_file(path)
         target = 16000 if self.fbank is None else self.fbank.config.sample_rate

@@ -16,7 +16,7 @@ import numpy as np
 
 from jsertk.data.datadir import DataDir
 from jsertk.features.audio import UtteranceAudio
-from jsertk.features.fbank import resample
+from jsertk.features.speed import resample
 from jsertk.infer.asr import DecodeStats
 
 RATE = 16000

@@ -12,14 +12,13 @@ import soundfile as sf
 from helpers import make_data_dir, make_segmented_dir, write_tone
 
 from jsertk.data import DataDir, validate
-from jsertk.features.audio import AudioError, decode_bytes, read_entry, run_pipe
+from jsertk.features.audio import AudioError, decode_bytes, noise_excerpt, read_entry, run_pipe
 from jsertk.features.dump import merge_parts
 from jsertk.features.extract import extract_part, part_dir
 from jsertk.features.fbank import FbankConfig
 from jsertk.features.noise import (
     add_noise_at_snr,
     noise_command,
-    noise_excerpt,
     noise_files,
     parse_noise_command,
 )
