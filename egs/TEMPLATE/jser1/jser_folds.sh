@@ -135,9 +135,10 @@ fi
 case "${model}" in acoustic|joint) ;; *)
   echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
 esac
-for n in ngpu nj nseeds; do
-  if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${n}" != ngpu ] && [ "${!n}" -lt 1 ]; }; then
-    echo "jser_folds.sh: --${n} must be a $([ "${n}" != ngpu ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
+for n in ngpu nj nseeds noise_copies ssl_labelled_speakers; do
+  zero_ok=false; case "${n}" in ngpu|ssl_labelled_speakers) zero_ok=true ;; esac
+  if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${zero_ok}" = false ] && [ "${!n}" -lt 1 ]; }; then
+    echo "jser_folds.sh: --${n//_/-} must be a $([ "${zero_ok}" = false ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
     exit 1
   fi
 done
