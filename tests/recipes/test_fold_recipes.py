@@ -19,6 +19,8 @@ from jsertk.data.datadir import DataDir
 pytestmark = pytest.mark.slow  # trains models
 
 EGS = Path(__file__).resolve().parents[2] / "egs"
+# the TDNN of conf/train_ser_tdnn.yaml at a quarter of its width, one epoch: the recipe runs, not the model
+TINY_TDNN = "--set train.max_epochs=1 --set encoder_conf.channels=32 --set encoder_conf.output_size=32"
 TINY = ("--set train.max_epochs=1 --set encoder_conf.output_size=32 --set encoder_conf.num_blocks=1 "
         "--set encoder_conf.linear_units=64 --set encoder_conf.attention_heads=2 --set heads.hidden=16")
 TINY_ASR = ("--set encoder_conf.num_blocks=1 --set encoder_conf.output_size=32 --set encoder_conf.linear_units=64 "
@@ -156,8 +158,7 @@ def test_emodb_noisy_training_copies_and_a_seed_ensemble(tmp_path):
     """--noise-aug generated: each fold trains on its training speakers plus their noisy copies,
     never dev or test speakers'; --nseeds 2 trains two models per fold and scores their ensemble."""
     res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--noise-aug", "generated",
-                     "--nseeds", "2", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
-                     "--set train.max_epochs=1")
+                     "--nseeds", "2", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args", TINY_TDNN)
     assert res.returncode == 0, res.stderr[-4000:]
     r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_noise_ens2")
     assert r["folds"][0]["utterances"] == 49
@@ -179,11 +180,10 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path):
     """Stage 9: per fold, 3 training speakers keep their labels, the other 5 are the unlabelled pool
     (labels moved to .ref/, where only the pseudo labels' scoring reads them); every system trains on
     its dirs, is scored over the folds and tabled against the supervised-only one."""
-    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--ser-config",
-                     "conf/train_ser_tdnn.yaml", "--ser-args", "--set train.max_epochs=1", "--stop-stage", "2")
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(EMODB), "--folds", "1", "--stop-stage", "2")
     assert res.returncode == 0, res.stderr[-4000:]
     res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
-                     "--set train.max_epochs=1", "--stage", "9", "--ssl-labelled-speakers", "3",
+                     TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3",
                      "--ssl-pseudolabel-opts", "--agreement any --threshold 0.0")
     assert res.returncode == 0, res.stderr[-4000:]
     fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
