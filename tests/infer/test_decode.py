@@ -16,6 +16,8 @@ from jsertk.infer.ctc_prefix_beam import ctc_prefix_beam_search
 from jsertk.models.ctc_greedy import ctc_greedy
 from jsertk.train import run_training
 
+pytestmark = pytest.mark.xdist_group("decode")  # the module fixture is built once, in one test worker
+
 
 def test_ctc_greedy_merges_repeats_drops_blanks_and_padding():
     frames = [[1, 1, 0, 1, 2, 2, 0, 3], [2, 0, 0, 2, 2, 1, 1, 1]]

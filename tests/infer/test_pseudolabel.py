@@ -14,6 +14,8 @@ from jsertk.data import validate
 from jsertk.infer.pseudolabel import SelectOptions, select, summarize
 from jsertk.infer.pseudolabel_score import PseudoLabelError, UttScores
 
+pytestmark = pytest.mark.xdist_group("pseudolabel")  # the module fixture is built once, in one test worker
+
 CLASSES = ["angry", "happy", "sad"]
 
 

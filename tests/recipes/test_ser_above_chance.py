@@ -12,7 +12,7 @@ import yaml
 from asr_helpers import make_tokenizer
 from jser_helpers import write_jser_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ser_above_chance")]
 
 CHANCE = 0.25  # four balanced classes
 

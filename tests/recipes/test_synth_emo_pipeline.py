@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from slurm_cluster import cluster_missing
 
-pytestmark = pytest.mark.slow  # runs the whole recipe
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth_emo_pipeline")]  # runs the whole recipe
 SLURM_MISSING = cluster_missing()
 
 RECIPE = Path(__file__).resolve().parents[2] / "egs" / "synth_emo" / "jser1"

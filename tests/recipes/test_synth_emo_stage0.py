@@ -9,6 +9,8 @@ import pytest
 
 from jsertk.data import validate
 
+pytestmark = pytest.mark.xdist_group("synth_emo_stage0")  # the module fixture is built once, in one test worker
+
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "egs" / "synth_emo" / "jser1"
 PARSE_OPTIONS = ROOT / "tools" / "utils" / "parse_options.sh"
