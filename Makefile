@@ -4,6 +4,7 @@ PYTEST_ARGS ?= -q
 # test workers (pytest-xdist); each runs torch on one thread. Tests that share a module fixture
 # (an xdist_group mark) stay in one worker.
 TEST_JOBS ?= 2
+XDIST := -n $(TEST_JOBS) --dist loadgroup
 # make demo: parallel jobs, and more options for egs/synth_emo/jser1/run.sh (e.g. --stop-stage 0)
 DEMO_NJ ?= 2
 DEMO_ARGS ?=
@@ -38,10 +39,10 @@ lint: install  ## ruff (tools/ruff.toml) over the Python sources, shellcheck ove
 	exit $$status
 
 test: install lint  ## lint, then the whole test suite; "no tests collected" counts as a failure
-	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS) tests
+	$(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS) tests
 
 test-fast: install lint  ## lint, then the tests not marked slow (no training runs, recipes or pipelines)
-	$(VENV)/bin/python -m pytest -n $(TEST_JOBS) --dist loadgroup $(PYTEST_ARGS) -m "not slow" tests
+	$(VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS) -m "not slow" tests
 
 demo: install  ## run the embedded recipe end to end (egs/synth_emo/jser1, synthetic corpus)
 	cd egs/synth_emo/jser1 && ./run.sh --nj $(DEMO_NJ) $(DEMO_ARGS)

@@ -148,8 +148,7 @@ def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path, emodb_cut):
     assert res.returncode == 0, res.stderr[-4000:]
     r = check_results(tmp_path, "emodb", ["fold1"])
     assert r["folds"][0]["utterances"] == speaker_files(emodb_cut)
-    assert r["classes"] == ["anger", "boredom", "disgust", "fear", "happiness",
-                                                                  "neutral", "sadness"]
+    assert r["classes"] == ["anger", "boredom", "disgust", "fear", "happiness", "neutral", "sadness"]
 
 
 @EMODB_MISSING
