@@ -216,6 +216,17 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     assert "- unlab" in cfg["aae"] and "- aux" in cfg["aux"] and "gender: 0.3" in cfg["all"]
     table = (tmp_path / "exp" / "RESULTS_ssl3_1.md").read_text()
     assert all(f"ser_tdnn_ssl3_{s}_folds_1" in table for s in logs) and table.count("(p ") == 4
+    # pseudo-label rounds (--ssl-rounds 2, the default): round 2's teacher is round 1's student; the
+    # pseudo system is the round with the best dev UA, and its test decode is what was scored
+    assert "unlab_pl_r2" in (exp / "ser_tdnn_ssl3_pseudo_r2" / "train.log").read_text()
+    assert "ser_tdnn_ssl3_pseudo" in (fold / "ssl3" / "unlab_pl_r2" / "pseudolabel.json").read_text()
+    rounds = exp / "ser_tdnn_ssl3_pseudo_rounds"
+    rows = [line.split("\t") for line in (rounds / "rounds.tsv").read_text().splitlines()]
+    assert rows[0][:3] == ["round", "model", "dev_UA"] and [r[0] for r in rows[1:]] == ["1", "2"]
+    chosen = max(rows[1:], key=lambda r: (float(r[2]), -int(r[0])))[1]
+    assert (rounds / "final_model").read_text().strip() == chosen
+    scored = json.loads((tmp_path / "exp" / "ser_tdnn_ssl3_pseudo_folds_1" / "results.json").read_text())
+    assert scored["folds"][0]["decode_dir"] == f"{chosen}/decode_test"
 
 
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")

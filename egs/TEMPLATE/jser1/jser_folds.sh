@@ -103,9 +103,13 @@ baselines=                # stage 8: baselines, space separated: egemaps, compar
                           # normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
 ssl_labelled_speakers=0   # stage 9: training speakers per fold whose emotion labels are kept (the rest: unlabelled
                           # pool), e.g. 3; 0: no stage 9
-ssl_systems="sup pseudo aae aux all"  # stages 7 (--cross-ssl) and 9: sup (labelled speech only), pseudo (+ one
-                          # round of pseudo labels on the pool from sup's model), aae (+ the adversarial
-                          # autoencoder on the pool), aux (+ gender and speaker heads on the pool), all (the three)
+ssl_systems="sup pseudo aae aux all"  # stages 7 (--cross-ssl) and 9: sup (labelled speech only), pseudo (+ rounds
+                          # of pseudo labels on the pool, the first from sup's model), aae (+ the adversarial
+                          # autoencoder on the pool), aux (+ gender and speaker heads on the pool), all (the three,
+                          # with the first round's pseudo labels)
+ssl_rounds=2              # pseudo: at most this many pseudo-label rounds, round r's teacher being round r-1's
+                          # student; pseudo is the round whose student has the best dev UA (the rounds stop at
+                          # the first that does not improve it)
 ssl_aux_weight=0.3        # aux, all: loss weight of the gender and of the speaker head
 ssl_pseudolabel_opts="--agreement any --threshold 0.5"  # pseudo, all: jsertk pseudolabel selection options
 ssl_args=                 # more jsertk train options for every semi-supervised system (after --ser-args)
@@ -135,7 +139,7 @@ fi
 case "${model}" in acoustic|joint) ;; *)
   echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
 esac
-for n in ngpu nj nseeds noise_copies ssl_labelled_speakers; do
+for n in ngpu nj nseeds noise_copies ssl_labelled_speakers ssl_rounds; do
   zero_ok=false; case "${n}" in ngpu|ssl_labelled_speakers) zero_ok=true ;; esac
   if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${zero_ok}" = false ] && [ "${!n}" -lt 1 ]; }; then
     echo "jser_folds.sh: --${n//_/-} must be a $([ "${zero_ok}" = false ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
@@ -339,7 +343,60 @@ ssl_train() {
     esac
     # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
     train_inputs=${inputs} train_model "${stage_no}" "${prefix}_${sys}" "${data_args[@]}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
+    [ "${sys}" != pseudo ] || ssl_pseudo_rounds "${stage_no}" "${prefix}" "${lab}" "${unlab}" "${dev}" "${inputs}" "$@"
   done
+}
+# ssl_exp PREFIX SYSTEM: the experiment of a semi-supervised system: for pseudo, the round chosen on dev
+ssl_exp() {
+  if [ "$2" = pseudo ] && [ -f "$1_pseudo_rounds/final_model" ]; then cat "$1_pseudo_rounds/final_model"
+  else echo "$1_$2"; fi
+}
+# ssl_pseudo_rounds STAGE PREFIX LAB UNLAB DEV INPUTS [TRAIN OPTIONS]: after round 1 (<PREFIX>_pseudo, trained
+# on sup's pseudo labels), rounds 2..--ssl-rounds: the last student pseudo-labels UNLAB again (UNLAB_pl_r<r>)
+# and a new student <PREFIX>_pseudo_r<r> trains from scratch on LAB and them; they stop at the first round
+# whose dev UA is not above the best so far. <PREFIX>_pseudo_rounds/{rounds.tsv,final_model}: each round's
+# dev UA and pseudo-label accuracy on the pool (when its true labels are in UNLAB/.ref), the round chosen.
+ssl_pseudo_rounds() {
+  local stage_no=$1 prefix=$2 lab=$3 unlab=$4 dev=$5 inputs=$6; shift 6
+  local summary=${prefix}_pseudo_rounds student=${prefix}_pseudo teacher pl=${unlab}_pl r ua best best_ua settings
+  local ref=(); [ ! -d "${unlab}/.ref" ] || ref=(--ref "${unlab}/.ref")
+  mkdir -p "${summary}"
+  printf 'round\tmodel\tdev_UA\tpseudo_labels_kept\tpseudo_label_accuracy\n' > "${summary}/rounds.tsv.tmp"
+  for r in $(seq 1 "${ssl_rounds}"); do
+    if [ "${r}" -gt 1 ]; then
+      teacher=${student}; student=${prefix}_pseudo_r${r}; pl=${unlab}_pl_r${r}
+      settings="jsertk pseudolabel --model ${teacher} ($(stat -c '%s %Y' "${teacher}/model.pth")) ${ssl_pseudolabel_opts}"
+      if ! is_done "${pl}/.done.ssl" "${settings}"; then
+        log "stage ${stage_no}: round ${r}: ${teacher} pseudo-labels ${unlab} -> ${pl}"
+        # shellcheck disable=SC2086  # ssl_pseudolabel_opts is a list of words
+        jsertk pseudolabel --model "${teacher}" --data "${unlab}" --labels-from "${unlab}" --out "${pl}" "${ref[@]}" \
+          --nj "${decode_nj}" --backend "${cmd_backend}" ${ssl_pseudolabel_opts}
+        mark_done "${pl}/.done.ssl" "${settings}"
+      fi
+      # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
+      train_inputs="${inputs} $(md5sum < "${pl}/utt2emo" | cut -c1-12)" train_model "${stage_no}" "${student}" \
+        "${lab}" "${pl}" --set "data_roles=[ser, pseudo]" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
+    fi
+    [ -f "${student}/decode_dev/scores.json" ] && [ "${student}/decode_dev/scores.json" -nt "${student}/model.pth" ] \
+      || decode_feats jser "${student}" "${dev}" "${dev}" "${student}/decode_dev"
+    ua=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["UA"])' "${student}/decode_dev/scores.json")
+    python3 - "${r}" "${student}" "${ua}" "${pl}/pseudolabel.json" >> "${summary}/rounds.tsv.tmp" <<'PY'
+import json, sys
+r, model, ua, summary = sys.argv[1:]
+pl = json.load(open(summary))
+acc = ((pl.get("reference_emotion") or {}).get("kept") or {}).get("accuracy")
+print(f"{r}\t{model}\t{float(ua):.4f}\t{pl['counts']['kept_emotion']}\t{'' if acc is None else f'{acc:.4f}'}")
+PY
+    log "stage ${stage_no}: pseudo-label round ${r} (${student}): dev UA ${ua}"
+    if [ "${r}" -eq 1 ] || python3 -c 'import sys; sys.exit(not float(sys.argv[1]) > float(sys.argv[2]))' "${ua}" "${best_ua}"; then
+      best=${student}; best_ua=${ua}
+    else
+      break
+    fi
+  done
+  mv "${summary}/rounds.tsv.tmp" "${summary}/rounds.tsv"
+  mark_done "${summary}/final_model" "${best}"
+  log "stage ${stage_no}: pseudo: ${best} (dev UA ${best_ua}; ${summary}/rounds.tsv)"
 }
 # ssl_pool DIR: DIR becomes an unlabelled pool: its emotion labels moved to DIR/.ref/ (where only the
 # scoring of pseudo labels reads them)
@@ -471,7 +528,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ -n "${cross_test_sets}
     ssl_train 7 "${ssl_dir}/ser" "${cross}/train" "${pool}" "${cross}/dev" --config "${ser_config}" "${init[@]}"
     results=()
     for sys in ${ssl_systems}; do
-      exp=${ssl_dir}/ser_${sys}
+      exp=$(ssl_exp "${ssl_dir}/ser" "${sys}")
       [ -f "${exp}/decode_${name}/summary.json" ] && [ "${exp}/decode_${name}/summary.json" -nt "${exp}/model.pth" ] \
         || decode_feats jser "${exp}" "${mapped}" "${mapped}" "${exp}/decode_${name}"
       jsertk score-folds "${exp}/decode_${name}" --out "${ssl_dir}/results_${sys}" --names "${name}" \
@@ -570,7 +627,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
     ssl_train 9 "$(ser_exp "${k}")_ssl${n}" "${split}/lab" "${split}/unlab" "$(fold_feats "${k}" dev)" \
       --config "${ser_config}" "${init[@]}"
     for sys in ${ssl_systems}; do
-      exp=$(ser_exp "${k}")_ssl${n}_${sys}
+      exp=$(ssl_exp "$(ser_exp "${k}")_ssl${n}" "${sys}")
       out=${exp}/decode_test
       [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
         || decode_feats jser "${exp}" "$(fold_feats "${k}" test)" "$(fold_feats "${k}" test)" "${out}"
@@ -578,7 +635,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
   done
   systems=()
   for sys in ${ssl_systems}; do
-    decs=(); for k in ${run_folds}; do decs+=("$(ser_exp "${k}")_ssl${n}_${sys}/decode_test"); done
+    decs=(); for k in ${run_folds}; do decs+=("$(ssl_exp "$(ser_exp "${k}")_ssl${n}" "${sys}")/decode_test"); done
     out=${expdir}/${ser_name}_ssl${n}_${sys}_folds${suffix}
     jsertk score-folds "${decs[@]}" --out "${out}" --bootstrap-unit "${bootstrap_unit}" \
       --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold, ${sys}, ${#decs[@]} folds" \
