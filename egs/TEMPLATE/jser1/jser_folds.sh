@@ -379,7 +379,8 @@ ssl_pseudo_rounds() {
     fi
     [ -f "${student}/decode_dev/scores.json" ] && [ "${student}/decode_dev/scores.json" -nt "${student}/model.pth" ] \
       || decode_feats jser "${student}" "${dev}" "${dev}" "${student}/decode_dev"
-    ua=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["UA"])' "${student}/decode_dev/scores.json")
+    # to 4 decimals, as rounds.tsv shows it: the round chosen is the one the table says is best
+    ua=$(python3 -c 'import json, sys; print("%.4f" % json.load(open(sys.argv[1]))["UA"])' "${student}/decode_dev/scores.json")
     python3 - "${r}" "${student}" "${ua}" "${pl}/pseudolabel.json" >> "${summary}/rounds.tsv.tmp" <<'PY'
 import json, sys
 r, model, ua, summary = sys.argv[1:]
