@@ -214,7 +214,7 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     assert "unlab" not in logs["sup"] and "unlab_pl" in logs["pseudo"] and "ssl3/unlab" in logs["aae"]
     cfg = {s: (exp / f"ser_tdnn_ssl3_{s}" / "config.yaml").read_text() for s in logs}
     assert "- unlab" in cfg["aae"] and "- aux" in cfg["aux"] and "gender: 0.3" in cfg["all"]
-    table = (tmp_path / "exp" / "RESULTS_ssl3_1.md").read_text()
+    table = (tmp_path / "exp" / "RESULTS_ser_tdnn_ssl3_1.md").read_text()
     assert all(f"ser_tdnn_ssl3_{s}_folds_1" in table for s in logs) and table.count("(p ") == 4
     # pseudo-label rounds (--ssl-rounds 2, the default): round 2's teacher is round 1's student; the
     # pseudo system is the round with the best dev UA, and its test decode is what was scored

@@ -42,7 +42,7 @@ Stages:
      emotion labels of N of the training speakers (drawn at random) are kept, the other training
      speakers' speech is the unlabelled pool (<fold>/ssl<N>/{lab,unlab}), and the --ssl-systems are trained
      on them, decoded and scored over the folds -> <expdir>/<ser exp>_ssl<N>_<system>_folds; table with
-     paired p-values against the supervised-only system -> <expdir>/RESULTS_ssl<N>.md (with stage 6's
+     paired p-values against the supervised-only system -> <expdir>/RESULTS_<ser exp>_ssl<N>.md (with stage 6's
      all-labels model as the upper bound when it has been run)
 With --cross-ssl true, stage 7 also trains the --ssl-systems with each test corpus's speech as the
 unlabelled pool (transductive: the test utterances' audio, never their labels) ->
@@ -646,9 +646,9 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
   # the upper bound: stage 6's model of every training speaker's labels, when it has been scored
   full=${expdir}/${ser_name}_folds${suffix}
   [ ! -f "${full}/results.json" ] || systems+=("${full}")
-  python3 steps/systems_table.py --out "${expdir}/RESULTS_ssl${n}${suffix}.md" --title \
+  python3 steps/systems_table.py --out "${expdir}/RESULTS_${ser_name}_ssl${n}${suffix}.md" --title \
     "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold" "${systems[@]}" > /dev/null
-  log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_ssl${n}${suffix}.md)"
+  log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_${ser_name}_ssl${n}${suffix}.md)"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"
