@@ -307,7 +307,7 @@ token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}
 # Pseudo labels (pseudo, all) are sup's on the pool, in UNLAB_pl (scored against UNLAB/.ref/utt2emo when there).
 ssl_train() {
   local stage_no=$1 prefix=$2 lab=$3 unlab=$4 dev=$5; shift 5
-  local inputs pl rest sys aux_set=(--set "heads.gender=${ssl_aux_weight}" --set "heads.speaker=${ssl_aux_weight}")
+  local inputs pl_inputs='' pl rest sys aux_set=(--set "heads.gender=${ssl_aux_weight}" --set "heads.speaker=${ssl_aux_weight}")
   inputs="$(cat "${lab}/utt2spk" "${lab}/utt2emo" "${unlab}/utt2spk" "${dev}/utt2spk" | md5sum | cut -c1-12)"
   # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
   train_inputs=${inputs} train_model "${stage_no}" "${prefix}_sup" "${lab}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
@@ -327,7 +327,7 @@ ssl_train() {
       [ ! -s "${pl}.rest" ] || jsertk data subset "${unlab}" "${rest}" --utt-list "${pl}.rest" > /dev/null
       mark_done "${pl}/.done.ssl" "${settings}"
     fi
-    inputs="${inputs} $(md5sum < "${pl}/utt2emo" | cut -c1-12)"
+    pl_inputs="${inputs} $(md5sum < "${pl}/utt2emo" | cut -c1-12)"
   fi
   for sys in ${ssl_systems}; do
     local data_args=()
@@ -341,9 +341,11 @@ ssl_train() {
            data_args+=(--set aae.enabled=true "${aux_set[@]}") ;;
       *) log "error: --ssl-systems: '${sys}' is not sup, pseudo, aae, aux or all"; exit 1 ;;
     esac
+    # the pseudo labels are inputs of pseudo and all only (aae and aux do not retrain when they change)
+    local sys_inputs=${inputs}; [[ ! "${sys}" =~ ^(pseudo|all)$ ]] || sys_inputs=${pl_inputs}
     # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
-    train_inputs=${inputs} train_model "${stage_no}" "${prefix}_${sys}" "${data_args[@]}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
-    [ "${sys}" != pseudo ] || ssl_pseudo_rounds "${stage_no}" "${prefix}" "${lab}" "${unlab}" "${dev}" "${inputs}" "$@"
+    train_inputs=${sys_inputs} train_model "${stage_no}" "${prefix}_${sys}" "${data_args[@]}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
+    [ "${sys}" != pseudo ] || ssl_pseudo_rounds "${stage_no}" "${prefix}" "${lab}" "${unlab}" "${dev}" "${pl_inputs}" "$@"
   done
 }
 # ssl_exp PREFIX SYSTEM: the experiment of a semi-supervised system: for pseudo, the round chosen on dev

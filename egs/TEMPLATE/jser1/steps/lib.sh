@@ -12,7 +12,8 @@ is_done() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 # mark_done MARKER SETTINGS: written last, atomically.
 mark_done() { printf '%s\n' "$2" > "$1.tmp" && mv "$1.tmp" "$1"; }
 
-# train_model STAGE EXP ARGS...: jsertk train through ${train_cmd}, resuming an interrupted run.
+# train_model STAGE EXP ARGS...: jsertk train through ${train_cmd}, resuming an interrupted run of the same
+# settings; a run of other settings in EXP is removed and trained again.
 # train_inputs (optional, from the caller): what else the run depends on, recorded in its marker.
 train_model() {
   local stage_no=$1 exp=$2; shift 2
@@ -20,11 +21,20 @@ train_model() {
   if is_done "${exp}/.done.stage${stage_no}" "${settings}"; then
     log "stage ${stage_no}: ${exp} done before, skipped"; return 0
   fi
-  local resume=
-  [ -f "${exp}/checkpoint.pth" ] && resume=--resume && log "stage ${stage_no}: resuming ${exp}"
+  local resume='' started=${exp}/.started.stage${stage_no}
+  if [ -f "${exp}/checkpoint.pth" ]; then
+    if [ -f "${exp}/.done.stage${stage_no}" ] || { [ -f "${started}" ] && ! is_done "${started}" "${settings}"; }; then
+      # trained or started with other settings (config, options, data): resuming would keep that model
+      log "stage ${stage_no}: ${exp} was trained with other settings: removed, training it again from scratch"
+      rm -rf "${exp}"
+    else
+      resume=--resume; log "stage ${stage_no}: resuming ${exp}"
+    fi
+  fi
   log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
-  local started=${SECONDS}
   mkdir -p "${exp}/log"
+  mark_done "${started}" "${settings}"
+  started=${SECONDS}
   local trainer=(jsertk train) resources=() device=(--set train.device=cpu)
   if [ "${ngpu}" -gt 0 ]; then resources=(--gpu "${ngpu}"); device=(--set train.device=cuda); fi
   if [ "${ngpu}" -gt 1 ]; then trainer=(torchrun --standalone --nproc-per-node "${ngpu}" -m jsertk.cli.main train); fi
