@@ -330,19 +330,18 @@ ssl_train() {
     pl_inputs="${inputs} $(md5sum < "${pl}/utt2emo" | cut -c1-12)"
   fi
   for sys in ${ssl_systems}; do
-    local data_args=()
+    # the pseudo labels are inputs of pseudo and all only (aae and aux do not retrain when they change)
+    local data_args=() sys_inputs=${inputs}
     case "${sys}" in
       sup) continue ;;
-      pseudo) data_args=("${lab}" "${pl}" --set "data_roles=[ser, pseudo]") ;;
+      pseudo) data_args=("${lab}" "${pl}" --set "data_roles=[ser, pseudo]"); sys_inputs=${pl_inputs} ;;
       aae) data_args=("${lab}" "${unlab}" --set "data_roles=[ser, unlab]" --set aae.enabled=true) ;;
       aux) data_args=("${lab}" "${unlab}" --set "data_roles=[ser, aux]" "${aux_set[@]}") ;;
       all) if [ -d "${rest}" ]; then data_args=("${lab}" "${pl}" "${rest}" --set "data_roles=[ser, pseudo, aux]")
            else data_args=("${lab}" "${pl}" --set "data_roles=[ser, pseudo]"); fi
-           data_args+=(--set aae.enabled=true "${aux_set[@]}") ;;
+           data_args+=(--set aae.enabled=true "${aux_set[@]}"); sys_inputs=${pl_inputs} ;;
       *) log "error: --ssl-systems: '${sys}' is not sup, pseudo, aae, aux or all"; exit 1 ;;
     esac
-    # the pseudo labels are inputs of pseudo and all only (aae and aux do not retrain when they change)
-    local sys_inputs=${inputs}; [[ ! "${sys}" =~ ^(pseudo|all)$ ]] || sys_inputs=${pl_inputs}
     # shellcheck disable=SC2086  # ser_args and ssl_args are lists of words
     train_inputs=${sys_inputs} train_model "${stage_no}" "${prefix}_${sys}" "${data_args[@]}" --valid "${dev}" "$@" ${ser_args} ${ssl_args}
     [ "${sys}" != pseudo ] || ssl_pseudo_rounds "${stage_no}" "${prefix}" "${lab}" "${unlab}" "${dev}" "${pl_inputs}" "$@"

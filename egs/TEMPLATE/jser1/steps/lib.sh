@@ -21,9 +21,9 @@ train_model() {
   if is_done "${exp}/.done.stage${stage_no}" "${settings}"; then
     log "stage ${stage_no}: ${exp} done before, skipped"; return 0
   fi
-  local resume='' started=${exp}/.started.stage${stage_no}
+  local resume='' started_marker=${exp}/.started.stage${stage_no}
   if [ -f "${exp}/checkpoint.pth" ]; then
-    if [ -f "${exp}/.done.stage${stage_no}" ] || { [ -f "${started}" ] && ! is_done "${started}" "${settings}"; }; then
+    if [ -f "${exp}/.done.stage${stage_no}" ] || { [ -f "${started_marker}" ] && ! is_done "${started_marker}" "${settings}"; }; then
       # trained or started with other settings (config, options, data): resuming would keep that model
       log "stage ${stage_no}: ${exp} was trained with other settings: removed, training it again from scratch"
       rm -rf "${exp}"
@@ -33,8 +33,8 @@ train_model() {
   fi
   log "stage ${stage_no}: training ${exp} (progress: ${exp}/train.log)"
   mkdir -p "${exp}/log"
-  mark_done "${started}" "${settings}"
-  started=${SECONDS}
+  mark_done "${started_marker}" "${settings}"
+  local started=${SECONDS}
   local trainer=(jsertk train) resources=() device=(--set train.device=cpu)
   if [ "${ngpu}" -gt 0 ]; then resources=(--gpu "${ngpu}"); device=(--set train.device=cuda); fi
   if [ "${ngpu}" -gt 1 ]; then trainer=(torchrun --standalone --nproc-per-node "${ngpu}" -m jsertk.cli.main train); fi
