@@ -38,13 +38,18 @@ def score_folds(
                                        "speakers: wider, honest when a speaker's utterances are alike)."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
     title: str = typer.Option("", help="Heading of RESULTS.md."),
+    repeats: int = typer.Option(1, help="Repeated cross-validation: the decode dirs are this many runs of the "
+                                "same folds, one run after the other (e.g. each fold trained on another "
+                                "random draw of labelled speakers); pooled over every (run, utterance), "
+                                "the bootstrap resampling each utterance with all its runs."),
 ) -> None:
     """Per-fold UA, WA, macro-F1; mean and std over folds; pooled over all test utterances with
     95% bootstrap intervals; pooled per-class recall and confusion matrix (text and PNG)."""
     from jsertk.infer.score_folds import format_results
     from jsertk.infer.score_folds import score_folds as run
 
-    results = run(decode_dirs, out, ref, names.split() if names else None, bootstrap, bootstrap_unit, seed, title)
+    results = run(decode_dirs, out, ref, names.split() if names else None, bootstrap, bootstrap_unit, seed, title,
+                  repeats)
     typer.echo(format_results(results))
     typer.echo(f"written: {out}/results.json, {out}/RESULTS.md, {out}/pooled/")
 

@@ -10,6 +10,13 @@
 - pooled/: hyp.emo and ref.emo of all folds, scores.json, scores.txt (per-class recall, confusion)
   and confusion.png; `compare_systems` reads them.
 
+Repeated cross-validation (`repeats` R > 1): the decode dirs are R runs of the same folds, one after
+the other (run 1's folds, then run 2's, ...), e.g. the folds trained again on another random draw of
+labelled speakers. The mean and std are over all R x K fold runs; the pooled scores are over every
+(run, test utterance) item, keyed `r<run>-<utterance>` in pooled/ (pooled/item2utt maps each back
+to its utterance), and the bootstrap resamples test utterances (or speakers) with all their runs
+together, so a repeat narrows the interval only as far as the runs disagree.
+
 `compare_systems(A, B)` (`jsertk compare-systems`): two systems' hypotheses on the same utterances
 (score-folds output dirs or decode dirs): differences of UA, WA and macro-F1 with paired-bootstrap
 95% intervals and p-values, and McNemar's exact test on accuracy.
@@ -76,10 +83,15 @@ def _read_fold(dec: Path, ref: Path | None):
     return fold_ref, hyp, utt2spk, classes
 
 
-def _resample_groups(unit: str, utts: list[str], utt2spk: dict[str, str], source: str) -> list[int] | None:
-    """The speaker index of each utterance for --bootstrap-unit speaker; None for utterance."""
+def _resample_groups(unit: str, utts: list[str], utt2spk: dict[str, str], source: str,
+                     item2utt: dict[str, str] | None = None) -> list[int] | None:
+    """The group index of each pooled item: its speaker for --bootstrap-unit speaker; for utterance,
+    its test utterance when the items are runs of repeated cross-validation, else None (each alone)."""
     if unit != "speaker":
-        return None
+        if not item2utt:
+            return None
+        index = {u: j for j, u in enumerate(sorted(set(item2utt.values())))}
+        return [index[item2utt[u]] for u in utts]
     if any(u not in utt2spk for u in utts):
         raise InputError(f"--bootstrap-unit speaker needs {source}")
     index = {s: j for j, s in enumerate(sorted(set(utt2spk.values())))}
@@ -92,19 +104,28 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
 
 def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, ref: str | os.PathLike | None = None,
                 names: list[str] | None = None, num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0,
-                title: str = "") -> dict:
+                title: str = "", repeats: int = 1) -> dict:
     if unit not in UNITS:
         raise InputError(f"--bootstrap-unit '{unit}': not one of {', '.join(UNITS)}")
     if not decode_dirs:
         raise InputError("no decode dirs to score")
     if names is not None and len(names) != len(decode_dirs):
         raise InputError(f"{len(names)} --names for {len(decode_dirs)} decode dirs")
+    if repeats < 1 or len(decode_dirs) % repeats:
+        raise InputError(f"--repeats {repeats}: {len(decode_dirs)} decode dirs are not {repeats} runs of "
+                         "equally many folds")
+    per_run = len(decode_dirs) // repeats
     out = Path(out)
-    folds, pooled_ref, pooled_hyp, utt2spk, owner = [], {}, {}, {}, {}
+    folds, pooled_ref, pooled_hyp, utt2spk, owner, item2utt = [], {}, {}, {}, {}, {}
     classes = None
     for i, dec in enumerate(decode_dirs):
-        dec = Path(dec)
+        dec, run = Path(dec), i // per_run + 1
         fold_ref, hyp, spk, fold_classes = _read_fold(dec, Path(ref) if ref else None)
+        if repeats > 1:  # the items of run r: r<r>-<utterance>
+            item2utt.update({f"r{run}-{u}": u for u in fold_ref})
+            fold_ref = {f"r{run}-{u}": v for u, v in fold_ref.items()}
+            hyp = {f"r{run}-{u}": v for u, v in hyp.items()}
+            spk = {f"r{run}-{u}": v for u, v in spk.items()}
         if fold_classes is not None:
             if classes is not None and fold_classes != classes:
                 raise InputError(f"{dec}/classes.txt {fold_classes} differs from {owner['classes']}/classes.txt "
@@ -112,14 +133,17 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
             classes, owner["classes"] = fold_classes, dec
         for u in fold_ref:
             if u in pooled_ref:
-                raise InputError(f"utterance '{u}' is tested in both {owner[u]} and {dec}: folds must not share "
-                                 "test utterances")
+                raise InputError(f"utterance '{item2utt.get(u, u)}' is tested in both {owner[u]} and {dec}: "
+                                 + ("folds must not share test utterances" if repeats == 1 else
+                                    f"the folds of run {run} (decode dirs {(run - 1) * per_run + 1}-"
+                                    f"{run * per_run}) must not share test utterances"))
             owner[u] = dec
         pooled_ref.update(fold_ref)
         pooled_hyp.update({u: hyp[u] for u in fold_ref if u in hyp})
         utt2spk.update({u: spk[u] for u in fold_ref if u in spk})
         scores = classification_scores(fold_ref, hyp, classes)
-        folds.append({"name": names[i] if names else _fold_name(dec), "decode_dir": str(dec),
+        name = names[i] if names else _fold_name(dec)
+        folds.append({"name": name if repeats == 1 or names else f"r{run}-{name}", "run": run, "decode_dir": str(dec),
                       "utterances": scores["num_utterances"],
                       "speakers": len({spk[u] for u in fold_ref if u in spk}),
                       **{m: scores[m] for m in METRICS}})
@@ -129,13 +153,16 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
     utts = sorted(pooled_ref)
     ref_idx = np.array([index[pooled_ref[u]] for u in utts])
     hyp_idx = np.array([index.get(pooled_hyp.get(u), len(names_)) for u in utts])
-    groups = _resample_groups(unit, utts, utt2spk, "utt2spk in the reference data dirs")
+    groups = _resample_groups(unit, utts, utt2spk, "utt2spk in the reference data dirs", item2utt)
     ci = bootstrap_ci(ref_idx, hyp_idx, len(names_), num=num_bootstrap, seed=seed, groups=groups)
     results = {
         "title": title,
         "folds": folds,
         "mean": {m: _mean_std([f[m] for f in folds])[0] for m in METRICS},
         "std": {m: _mean_std([f[m] for f in folds])[1] for m in METRICS},
+        "repeats": repeats,
+        "run_mean": {m: [_mean_std([f[m] for f in folds if f["run"] == r])[0] for r in range(1, repeats + 1)]
+                     for m in METRICS},
         "pooled": {**{m: pooled[m] for m in METRICS}, "utterances": pooled["num_utterances"],
                    "ci95": {m: list(v) for m, v in ci.items()},
                    "per_class_recall": {c: pooled["per_class"][c]["recall"] for c in names_},
@@ -151,6 +178,11 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
     atomic_write_text(pooled_dir / "ref.emo", "".join(f"{u} {pooled_ref[u]}\n" for u in utts))
     if utt2spk:
         atomic_write_text(pooled_dir / "utt2spk", "".join(f"{u} {utt2spk[u]}\n" for u in utts if u in utt2spk))
+    item2utt_file = pooled_dir / "item2utt"
+    if item2utt:
+        atomic_write_text(item2utt_file, "".join(f"{u} {item2utt[u]}\n" for u in utts))
+    elif item2utt_file.exists():  # a rescoring with one run: compare_systems must not read an old one
+        item2utt_file.unlink()
     atomic_write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     atomic_write_text(out / "RESULTS.md", format_results(results))
     return results
@@ -163,9 +195,16 @@ def _pct(x: float) -> str:
 def format_results(r: dict) -> str:
     lines = [f"# {r['title'] or 'Cross-validation results'}", ""]
     spk = sum(f["speakers"] for f in r["folds"])
-    lines.append(f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances"
-                 + (f" of {spk} test speakers" if spk else "") + f"; classes: {', '.join(r['classes'])} "
-                 f"(chance UA {_pct(1 / len(r['classes']))}).")
+    repeats = r.get("repeats", 1)
+    if repeats > 1:
+        lines.append(f"{repeats} runs of {len(r['folds']) // repeats} folds (repeated cross-validation), "
+                     f"{r['pooled']['utterances']} (run, test utterance) items; mean UA per run: "
+                     + ", ".join(_pct(x) for x in r["run_mean"]["UA"]) + f"; classes: {', '.join(r['classes'])} "
+                     f"(chance UA {_pct(1 / len(r['classes']))}).")
+    else:
+        lines.append(f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances"
+                     + (f" of {spk} test speakers" if spk else "") + f"; classes: {', '.join(r['classes'])} "
+                     f"(chance UA {_pct(1 / len(r['classes']))}).")
     lines += ["", "| fold | utterances | UA % | WA % | macro-F1 % | weighted F1 % |", "|---|---:|---:|---:|---:|---:|"]
     for f in r["folds"]:
         lines.append(f"| {f['name']} | {f['utterances']} | " + " | ".join(_pct(f[m]) for m in METRICS) + " |")
@@ -176,35 +215,55 @@ def format_results(r: dict) -> str:
         f"{_pct(p[m])} [{_pct(p['ci95'][m][0])}, {_pct(p['ci95'][m][1])}]" for m in METRICS) + " |")
     b = r["bootstrap"]
     lines += ["", f"Intervals: {b['resamples']} bootstrap resamples of the pooled test {b['unit']}s "
-              f"(percentile, seed {b['seed']}); std: {r['std_over_folds']}.", "",
+              + ("with all their runs " if repeats > 1 else "")
+              + f"(percentile, seed {b['seed']}); std: {r['std_over_folds']}.", "",
               "Per-class recall, pooled: " + ", ".join(
                   f"{c} {_pct(p['per_class_recall'][c])} ({p['support'][c]})" for c in r["classes"]) + ".",
               "Pooled confusion matrix: pooled/scores.txt, pooled/confusion.png.", "", r["definitions"], ""]
     return "\n".join(lines)
 
 
-def _system(path: Path, ref: Path | None) -> tuple[dict[str, str], dict[str, str] | None, dict[str, str]]:
-    """(hypotheses, references if the dir has them, utt2spk) of a score-folds dir or a decode dir."""
+def _system(path: Path) -> tuple[dict[str, str], dict[str, str] | None, dict[str, str], dict[str, str]]:
+    """(hypotheses, references if the dir has them, utt2spk, item2utt of repeated runs or {}) of a
+    score-folds dir or a decode dir."""
     path = Path(path)
     if (path / "pooled" / "hyp.emo").is_file():
         pooled = path / "pooled"
         spk = _read_labels(pooled / "utt2spk") if (pooled / "utt2spk").is_file() else {}
-        return _read_labels(pooled / "hyp.emo"), _read_labels(pooled / "ref.emo"), spk
+        items = _read_labels(pooled / "item2utt") if (pooled / "item2utt").is_file() else {}
+        return _read_labels(pooled / "hyp.emo"), _read_labels(pooled / "ref.emo"), spk, items
     if (path / "hyp.emo").is_file():
-        return _read_labels(path / "hyp.emo"), None, {}
+        return _read_labels(path / "hyp.emo"), None, {}, {}
     raise InputError(f"{path}: neither a score-folds dir (pooled/hyp.emo) nor a decode dir (hyp.emo)")
+
+
+def _over_items(labels: dict[str, str] | None, item2utt: dict[str, str]) -> dict[str, str] | None:
+    """A one-run system's labels on every item of a repeated one: the same hypothesis in each run."""
+    if labels is None:
+        return None
+    return {item: labels[u] for item, u in item2utt.items() if u in labels}
 
 
 def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.PathLike | None = None,
                     num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0) -> dict:
     if unit not in UNITS:
         raise InputError(f"--bootstrap-unit '{unit}': not one of {', '.join(UNITS)}")
-    hyp_a, ref_a, spk_a = _system(Path(a), None)
-    hyp_b, ref_b, spk_b = _system(Path(b), None)
+    hyp_a, ref_a, spk_a, items_a = _system(Path(a))
+    hyp_b, ref_b, spk_b, items_b = _system(Path(b))
+    if items_a and items_b and items_a != items_b:
+        raise InputError(f"{a} and {b} are repeated cross-validations of different runs: "
+                         f"{len(set(items_a) ^ set(items_b))} (run, utterance) items differ")
+    item2utt = items_a or items_b
+    if item2utt and not items_a:  # A, one run, is the same in every run of B
+        hyp_a, ref_a, spk_a = (_over_items(x, item2utt) for x in (hyp_a, ref_a, spk_a))
+    elif item2utt and not items_b:
+        hyp_b, ref_b, spk_b = (_over_items(x, item2utt) for x in (hyp_b, ref_b, spk_b))
     if ref is not None:
         ref_dir = DataDir(ref)
         labels = {u: v.split()[0] for u, v in ref_dir.raw("utt2emo").items()}
         utt2spk = ref_dir.raw("utt2spk") if ref_dir.has("utt2spk") else {}
+        if item2utt:
+            labels, utt2spk = _over_items(labels, item2utt), _over_items(utt2spk, item2utt)
     elif ref_a is not None:
         labels, utt2spk = ref_a, spk_a or spk_b
     else:
@@ -235,15 +294,17 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
     r = np.array([index[labels[u]] for u in utts])
     ha = np.array([index.get(hyp_a.get(u), k) for u in utts])  # no hypothesis: wrong
     hb = np.array([index.get(hyp_b.get(u), k) for u in utts])
-    groups = _resample_groups(unit, utts, utt2spk, "utt2spk (a score-folds dir or --ref DATADIR)")
+    groups = _resample_groups(unit, utts, utt2spk, "utt2spk (a score-folds dir or --ref DATADIR)", item2utt)
     return {"a": str(a), "b": str(b), "utterances": len(utts), "classes": classes,
+            "runs": len({item.split("-", 1)[0] for item in utts}) if item2utt else 1,
             "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
             "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),
             "mcnemar": mcnemar(r, ha, hb)}
 
 
 def format_comparison(c: dict) -> str:
-    lines = [f"A = {c['a']}", f"B = {c['b']}", f"{c['utterances']} utterances, classes {', '.join(c['classes'])}",
+    items = "(run, utterance) items" if c.get("runs", 1) > 1 else "utterances"
+    lines = [f"A = {c['a']}", f"B = {c['b']}", f"{c['utterances']} {items}, classes {', '.join(c['classes'])}",
              "", "| metric | A % | B % | A - B (95% CI) | p (paired bootstrap) |", "|---|---:|---:|---:|---:|"]
     for m, s in c["paired_bootstrap"].items():
         lines.append(f"| {m} | {_pct(s['a'])} | {_pct(s['b'])} | {100 * s['diff']:+.1f} "
@@ -251,5 +312,6 @@ def format_comparison(c: dict) -> str:
     mc = c["mcnemar"]
     lines += ["", f"McNemar (accuracy): A right and B wrong {mc['a_only']}, B right and A wrong {mc['b_only']}, "
               f"exact p = {mc['p']:.3f}",
-              f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s)"]
+              f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s"
+              + (f", each with its {c['runs']} runs)" if c.get("runs", 1) > 1 else ")")]
     return "\n".join(lines)

@@ -108,3 +108,40 @@ def test_an_undecoded_utterance_counts_wrong_in_the_comparison_as_in_score_folds
     assert c["paired_bootstrap"]["WA"]["a"] == pytest.approx(a["pooled"]["WA"])
     assert c["paired_bootstrap"]["WA"]["b"] == pytest.approx(b["pooled"]["WA"])
     assert c["mcnemar"] == {"a_only": 1, "b_only": 0, "p": 1.0}
+
+
+def test_repeated_runs_pool_every_run_and_resample_an_utterance_with_its_runs(folds):
+    root, decs, ref, hyp = folds
+    better = {u: ref[u] if u.endswith(("7", "8")) else v for u, v in hyp.items()}
+    decs_2 = [fold_decode(root / "run2", k, [u for u in ref if u.startswith(f"spk{k}")], ref, better)
+              for k in (1, 2, 3)]
+    r = score_folds(decs + decs_2, root / "rep", num_bootstrap=200, repeats=2)
+    one = score_folds(decs, root / "one", num_bootstrap=10)
+    two = score_folds(decs_2, root / "two", num_bootstrap=10)
+    assert len(r["folds"]) == 6 and r["folds"][3]["name"] == "r2-fold1" and r["pooled"]["utterances"] == 120
+    assert r["pooled"]["WA"] == pytest.approx((one["pooled"]["WA"] + two["pooled"]["WA"]) / 2)
+    assert r["run_mean"]["WA"] == pytest.approx([one["mean"]["WA"], two["mean"]["WA"]])
+    items = (root / "rep" / "pooled" / "item2utt").read_text().splitlines()
+    assert "r2-spk3_07 spk3_07" in items and len(items) == 120
+    assert "2 runs of 3 folds" in (root / "rep" / "RESULTS.md").read_text()
+    # a one-run system is the same in every run; the pairs are (run, utterance) items
+    c = compare_systems(root / "rep", root / "one", num_bootstrap=200)
+    assert c["utterances"] == 120 and c["runs"] == 2
+    assert c["paired_bootstrap"]["WA"]["diff"] == pytest.approx(r["pooled"]["WA"] - one["pooled"]["WA"])
+    # an utterance is resampled with all its runs: two identical runs give one run's interval, not
+    # the narrower one of 120 independent items
+    same = score_folds(decs + decs, root / "same", num_bootstrap=200, repeats=2)
+    single = score_folds(decs, root / "single", num_bootstrap=200)
+    assert same["pooled"]["ci95"] == pytest.approx(single["pooled"]["ci95"])
+
+
+def test_repeats_must_divide_the_decode_dirs_and_a_run_must_not_test_an_utterance_twice(folds):
+    root, decs, ref, hyp = folds
+    with pytest.raises(InputError, match="--repeats 2: 3 decode dirs are not 2 runs"):
+        score_folds(decs, root / "r", num_bootstrap=10, repeats=2)
+    with pytest.raises(InputError, match="utterance 'spk1_00' is tested in both .* the folds of run 1"):
+        score_folds([decs[0], decs[0], decs[1], decs[2]], root / "r", num_bootstrap=10, repeats=2)
+    score_folds(decs + decs, root / "rep", num_bootstrap=10, repeats=2)
+    score_folds(decs[:2] + decs[:2], root / "rep_b", num_bootstrap=10, repeats=2)
+    with pytest.raises(InputError, match="repeated cross-validations of different runs"):
+        compare_systems(root / "rep", root / "rep_b")

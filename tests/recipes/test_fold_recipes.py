@@ -227,6 +227,22 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     assert (rounds / "final_model").read_text().strip() == chosen
     scored = json.loads((tmp_path / "exp" / "ser_tdnn_ssl3_pseudo_folds_1" / "results.json").read_text())
     assert scored["folds"][0]["decode_dir"] == f"{chosen}/decode_test"
+    # --ssl-draws 2: a second draw of 3 labelled speakers (another set), its own split and experiments;
+    # draw 1's are kept, not trained again; both scored as one repeated cross-validation
+    trained = (exp / "ser_tdnn_ssl3_sup" / "model.pth").stat().st_mtime
+    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
+                     TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3", "--ssl-draws", "2",
+                     "--ssl-systems", "sup pseudo", "--ssl-pseudolabel-opts", "--agreement any --threshold 0.0")
+    assert res.returncode == 0, res.stderr[-4000:]
+    assert (exp / "ser_tdnn_ssl3_sup" / "model.pth").stat().st_mtime == trained
+    lab2 = DataDir(fold / "ssl3_draw2" / "lab")
+    assert len(lab2.spk2utt()) == 3 and set(lab2.spk2utt()) != set(lab.spk2utt()) and set(lab2.spk2utt()) <= train
+    assert "ssl3_draw2/lab" in (exp / "ser_tdnn_ssl3_draw2_sup" / "train.log").read_text()
+    repeated = json.loads((tmp_path / "exp" / "ser_tdnn_ssl3_draws2_sup_folds_1" / "results.json").read_text())
+    assert repeated["repeats"] == 2 and [f["name"] for f in repeated["folds"]] == ["r1-fold1", "r2-fold1"]
+    assert repeated["pooled"]["utterances"] == 2 * scored["pooled"]["utterances"]
+    table = (tmp_path / "exp" / "RESULTS_ser_tdnn_ssl3_draws2_1.md").read_text()
+    assert "| ser_tdnn_ssl3_draws2_pseudo_folds_1 | 2 x 1 |" in table and table.count("(p ") == 1
 
 
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")

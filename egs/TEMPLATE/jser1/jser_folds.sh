@@ -43,7 +43,9 @@ Stages:
      speakers' speech is the unlabelled pool (<fold>/ssl<N>/{lab,unlab}), and the --ssl-systems are trained
      on them, decoded and scored over the folds -> <expdir>/<ser exp>_ssl<N>_<system>_folds; table with
      paired p-values against the supervised-only system -> <expdir>/RESULTS_<ser exp>_ssl<N>.md (with stage 6's
-     all-labels model as the upper bound when it has been run)
+     all-labels model as the upper bound when it has been run); with --ssl-draws D > 1, D draws of the
+     labelled speakers per fold (<fold>/ssl<N>_draw<j>, <ser exp>_ssl<N>_draw<j>_<system>), scored together
+     -> <expdir>/<ser exp>_ssl<N>_draws<D>_<system>_folds, <expdir>/RESULTS_<ser exp>_ssl<N>_draws<D>.md
 With --cross-ssl true, stage 7 also trains the --ssl-systems with each test corpus's speech as the
 unlabelled pool (transductive: the test utterances' audio, never their labels) ->
 <expdir>/cross_<ser exp>/ssl_<test corpus>/{ser_<system>,results_<system>,RESULTS.md}.
@@ -103,6 +105,11 @@ baselines=                # stage 8: baselines, space separated: egemaps, compar
                           # normalisation, e.g. "egemaps egemaps+spk compare" (empty: none)
 ssl_labelled_speakers=0   # stage 9: training speakers per fold whose emotion labels are kept (the rest: unlabelled
                           # pool), e.g. 3; 0: no stage 9
+ssl_draws=1               # stage 9: random draws of the labelled speakers per fold (draw j's seed: the fold
+                          # number + 1000 (j - 1); a draw repeating an earlier one's speakers is drawn again);
+                          # with N > 1 every system is trained once per draw and scored as repeated cross-
+                          # validation (score-folds --repeats N): mean over every (draw, fold), intervals
+                          # resampling each test utterance with all its draws
 ssl_systems="sup pseudo aae aux all"  # stages 7 (--cross-ssl) and 9: sup (labelled speech only), pseudo (+ rounds
                           # of pseudo labels on the pool, the first from sup's model), aae (+ the adversarial
                           # autoencoder on the pool), aux (+ gender and speaker heads on the pool), all (the three,
@@ -139,7 +146,7 @@ fi
 case "${model}" in acoustic|joint) ;; *)
   echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
 esac
-for n in ngpu nj nseeds noise_copies ssl_labelled_speakers ssl_rounds; do
+for n in ngpu nj nseeds noise_copies ssl_labelled_speakers ssl_draws ssl_rounds; do
   zero_ok=false; case "${n}" in ngpu|ssl_labelled_speakers) zero_ok=true ;; esac
   if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${zero_ok}" = false ] && [ "${!n}" -lt 1 ]; }; then
     echo "jser_folds.sh: --${n//_/-} must be a $([ "${zero_ok}" = false ] && echo positive || echo non-negative) integer, got '${!n}'" >&2
@@ -609,47 +616,69 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
   SECONDS=0
   n=${ssl_labelled_speakers}
   suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
+  draws=; [ "${ssl_draws}" -eq 1 ] || draws=_draws${ssl_draws}
+  draw_tag() { if [ "$1" -eq 1 ]; then echo "ssl${n}"; else echo "ssl${n}_draw$1"; fi; }
   for k in ${run_folds}; do
-    train=$(fold_feats "${k}" train); split=$(fold_feats "${k}" "ssl${n}")
+    train=$(fold_feats "${k}" train)
     nspk=$(wc -l < "${train}/spk2utt")
     if [ "${n}" -ge "${nspk}" ]; then
       log "error: --ssl-labelled-speakers ${n}: fold ${k} has only ${nspk} training speakers"; exit 1
     fi
-    if [ ! -f "${split}/unlab/feats.scp" ] || [ "${split}/unlab/feats.scp" -ot "${train}/feats.scp" ]; then
-      rm -rf "${split}"
-      # the labelled speakers: N of the fold's training speakers at random (seed: the fold number)
-      jsertk data subset "${train}" "${split}/lab" --random "${n}" --unit speaker --seed "${k}" > /dev/null
-      cut -d' ' -f1 "${split}/lab/spk2utt" | awk 'NR == FNR { lab[$1] = 1; next } !($1 in lab) { print $1 }' - \
-        "${train}/spk2utt" > "${split}/unlab.speakers"
-      jsertk data subset "${train}" "${split}/unlab" --spk-list "${split}/unlab.speakers" > /dev/null
-      ssl_pool "${split}/unlab"
+    if [ "$(python3 -c 'import math, sys; print(math.comb(*map(int, sys.argv[1:])))' "${nspk}" "${n}")" -lt "${ssl_draws}" ]; then
+      log "error: --ssl-draws ${ssl_draws}: fold ${k}'s ${nspk} training speakers have fewer sets of ${n}"; exit 1
     fi
-    log "stage 9: fold ${k}: labelled speakers $(cut -d' ' -f1 "${split}/lab/spk2utt" | xargs), unlabelled $(xargs < "${split}/unlab.speakers")"
-    init=(--set "cmvn=${train}/cmvn.ark")
-    ssl_train 9 "$(ser_exp "${k}")_ssl${n}" "${split}/lab" "${split}/unlab" "$(fold_feats "${k}" dev)" \
-      --config "${ser_config}" "${init[@]}"
-    for sys in ${ssl_systems}; do
-      exp=$(ssl_exp "$(ser_exp "${k}")_ssl${n}" "${sys}")
-      out=${exp}/decode_test
-      [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
-        || decode_feats jser "${exp}" "$(fold_feats "${k}" test)" "$(fold_feats "${k}" test)" "${out}"
+    for j in $(seq 1 "${ssl_draws}"); do
+      split=$(fold_feats "${k}" "$(draw_tag "${j}")")
+      if [ ! -f "${split}/unlab/feats.scp" ] || [ "${split}/unlab/feats.scp" -ot "${train}/feats.scp" ]; then
+        rm -rf "${split}"
+        # the labelled speakers: N of the fold's training speakers at random, a set no earlier draw had
+        draw_seed=$((k + 1000 * (j - 1)))
+        while :; do
+          jsertk data subset "${train}" "${split}/lab" --random "${n}" --unit speaker --seed "${draw_seed}" > /dev/null
+          speakers=$(cut -d' ' -f1 "${split}/lab/spk2utt" | sort | xargs)
+          seen=false
+          for i in $(seq 1 $((j - 1))); do
+            [ "$(cut -d' ' -f1 "$(fold_feats "${k}" "$(draw_tag "${i}")")/lab/spk2utt" | sort | xargs)" != "${speakers}" ] || seen=true
+          done
+          [ "${seen}" = true ] || break
+          rm -rf "${split}/lab"; draw_seed=$((draw_seed + 1))
+        done
+        cut -d' ' -f1 "${split}/lab/spk2utt" | awk 'NR == FNR { lab[$1] = 1; next } !($1 in lab) { print $1 }' - \
+          "${train}/spk2utt" > "${split}/unlab.speakers"
+        jsertk data subset "${train}" "${split}/unlab" --spk-list "${split}/unlab.speakers" > /dev/null
+        ssl_pool "${split}/unlab"
+      fi
+      log "stage 9: fold ${k}$([ "${ssl_draws}" -eq 1 ] || echo ", draw ${j}"): labelled speakers $(cut -d' ' -f1 "${split}/lab/spk2utt" | xargs), unlabelled $(xargs < "${split}/unlab.speakers")"
+      init=(--set "cmvn=${train}/cmvn.ark")
+      prefix=$(ser_exp "${k}")_$(draw_tag "${j}")
+      ssl_train 9 "${prefix}" "${split}/lab" "${split}/unlab" "$(fold_feats "${k}" dev)" --config "${ser_config}" "${init[@]}"
+      for sys in ${ssl_systems}; do
+        exp=$(ssl_exp "${prefix}" "${sys}")
+        out=${exp}/decode_test
+        [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${exp}/model.pth" ] \
+          || decode_feats jser "${exp}" "$(fold_feats "${k}" test)" "$(fold_feats "${k}" test)" "${out}"
+      done
     done
   done
   systems=()
   for sys in ${ssl_systems}; do
-    decs=(); for k in ${run_folds}; do decs+=("$(ssl_exp "$(ser_exp "${k}")_ssl${n}" "${sys}")/decode_test"); done
-    out=${expdir}/${ser_name}_ssl${n}_${sys}_folds${suffix}
-    jsertk score-folds "${decs[@]}" --out "${out}" --bootstrap-unit "${bootstrap_unit}" \
-      --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold, ${sys}, ${#decs[@]} folds" \
+    decs=()  # draw 1's folds, then draw 2's, ...: the runs of score-folds --repeats
+    for j in $(seq 1 "${ssl_draws}"); do
+      for k in ${run_folds}; do decs+=("$(ssl_exp "$(ser_exp "${k}")_$(draw_tag "${j}")" "${sys}")/decode_test"); done
+    done
+    out=${expdir}/${ser_name}_ssl${n}${draws}_${sys}_folds${suffix}
+    jsertk score-folds "${decs[@]}" --out "${out}" --bootstrap-unit "${bootstrap_unit}" --repeats "${ssl_draws}" \
+      --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold$([ "${ssl_draws}" -eq 1 ] || echo " (${ssl_draws} draws)"), ${sys}, $((${#decs[@]} / ssl_draws)) folds" \
       | grep 'mean ± std' >&2
     systems+=("${out}")
   done
   # the upper bound: stage 6's model of every training speaker's labels, when it has been scored
   full=${expdir}/${ser_name}_folds${suffix}
   [ ! -f "${full}/results.json" ] || systems+=("${full}")
-  python3 steps/systems_table.py --out "${expdir}/RESULTS_${ser_name}_ssl${n}${suffix}.md" --title \
-    "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold" "${systems[@]}" > /dev/null
-  log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_${ser_name}_ssl${n}${suffix}.md)"
+  python3 steps/systems_table.py --out "${expdir}/RESULTS_${ser_name}_ssl${n}${draws}${suffix}.md" --title \
+    "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold$([ "${ssl_draws}" -eq 1 ] || echo ", ${ssl_draws} draws")" \
+    "${systems[@]}" > /dev/null
+  log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_${ser_name}_ssl${n}${draws}${suffix}.md)"
 fi
 
 log "finished (--stage ${stage} --stop-stage ${stop_stage})"

@@ -30,7 +30,8 @@ def main() -> None:
     ap.add_argument("systems", type=Path, nargs="+", help="score-folds dirs, the reference system first")
     args = ap.parse_args()
     first = args.systems[0]
-    rows = ["| system | folds | UA % mean ± std | WA % mean ± std | pooled UA % [95% CI] | UA vs first (p) |",
+    repeated = False
+    rows = ["| system | folds | UA % mean ± std | WA % mean ± std | pooled UA % [95% CI] | UA vs first [95% CI] (p) |",
             "|---|---:|---:|---:|---:|---:|"]
     for system in args.systems:
         r = json.loads((system / "results.json").read_text(encoding="utf-8"))
@@ -39,14 +40,20 @@ def main() -> None:
             c = compare_systems(first, system)
             atomic_write_text(system / f"compare_to_{first.name}.json", json.dumps(c, indent=2) + "\n")
             ua = c["paired_bootstrap"]["UA"]
-            vs = f"{100 * -ua['diff']:+.1f} (p {ua['p']:.3f})"  # this system minus the first
+            lo, hi = (-100 * x for x in reversed(ua["ci"]))  # this system minus the first
+            vs = f"{100 * -ua['diff']:+.1f} [{lo:+.1f}, {hi:+.1f}] (p {ua['p']:.3f})"
         p = r["pooled"]
-        rows.append(f"| {system.name} | {len(r['folds'])} | {_pct(r['mean']['UA'])} ± {_pct(r['std']['UA'])} | "
+        repeats = r.get("repeats", 1)
+        repeated |= repeats > 1
+        folds = f"{repeats} x {len(r['folds']) // repeats}" if repeats > 1 else str(len(r["folds"]))
+        rows.append(f"| {system.name} | {folds} | {_pct(r['mean']['UA'])} ± {_pct(r['std']['UA'])} | "
                     f"{_pct(r['mean']['WA'])} ± {_pct(r['std']['WA'])} | {_pct(p['UA'])} "
                     f"[{_pct(p['ci95']['UA'][0])}, {_pct(p['ci95']['UA'][1])}] | {vs} |")
     text = "\n".join([f"# {args.title}", "", *rows, "",
-                      f"UA vs first: this system's pooled UA minus {first.name}'s, paired bootstrap p-value "
-                      "(compare_to_*.json also holds WA, macro-F1 and McNemar's test).", ""])
+                      f"UA vs first: this system's pooled UA minus {first.name}'s, with the paired bootstrap's "
+                      "95% interval and p-value (compare_to_*.json also holds WA, macro-F1 and McNemar's test).",
+                      *(["Folds \"D x K\": a repeated cross-validation, D runs (draws) of K folds; its pooled UA is "
+                         "over every (run, test utterance)."] if repeated else []), ""])
     atomic_write_text(args.out, text)
     print(text)
 
