@@ -15,11 +15,14 @@ the other (run 1's folds, then run 2's, ...), e.g. the folds trained again on an
 labelled speakers. The mean and std are over all R x K fold runs; the pooled scores are over every
 (run, test utterance) item, keyed `r<run>-<utterance>` in pooled/ (pooled/item2utt maps each back
 to its utterance), and the bootstrap resamples test utterances (or speakers) with all their runs
-together, so a repeat narrows the interval only as far as the runs disagree.
+together: the interval is that of sampling the test utterances for these runs, never one that
+counts an utterance's R copies as new utterances. Every run must test the same utterances.
 
 `compare_systems(A, B)` (`jsertk compare-systems`): two systems' hypotheses on the same utterances
 (score-folds output dirs or decode dirs): differences of UA, WA and macro-F1 with paired-bootstrap
-95% intervals and p-values, and McNemar's exact test on accuracy.
+95% intervals and p-values, and McNemar's exact test on accuracy (not for repeated runs, whose
+pairs are not independent). Two repeated systems pair item by item; a one-run system is paired
+with each run of a repeated one.
 """
 from __future__ import annotations
 
@@ -143,10 +146,17 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
         utt2spk.update({u: spk[u] for u in fold_ref if u in spk})
         scores = classification_scores(fold_ref, hyp, classes)
         name = names[i] if names else _fold_name(dec)
-        folds.append({"name": name if repeats == 1 or names else f"r{run}-{name}", "run": run, "decode_dir": str(dec),
+        folds.append({"name": name if repeats == 1 or names else f"r{run}-{name}", "decode_dir": str(dec),
                       "utterances": scores["num_utterances"],
                       "speakers": len({spk[u] for u in fold_ref if u in spk}),
-                      **{m: scores[m] for m in METRICS}})
+                      **{m: scores[m] for m in METRICS}, **({"run": run} if repeats > 1 else {})})
+    if repeats > 1:  # the runs of one cross-validation: each tests every utterance once
+        tested = [{u for item, u in item2utt.items() if item.startswith(f"r{r}-")} for r in range(1, repeats + 1)]
+        for r in range(2, repeats + 1):
+            if tested[r - 1] != tested[0]:
+                only = sorted(tested[r - 1] ^ tested[0])
+                raise InputError(f"--repeats {repeats}: run {r} (decode dirs {(r - 1) * per_run + 1}-{r * per_run}) "
+                                 f"does not test the utterances of run 1: {len(only)} differ, e.g. '{only[0]}'")
     pooled = classification_scores(pooled_ref, pooled_hyp, classes)
     names_ = pooled["classes"]
     index = {c: j for j, c in enumerate(names_)}
@@ -160,9 +170,9 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
         "folds": folds,
         "mean": {m: _mean_std([f[m] for f in folds])[0] for m in METRICS},
         "std": {m: _mean_std([f[m] for f in folds])[1] for m in METRICS},
-        "repeats": repeats,
-        "run_mean": {m: [_mean_std([f[m] for f in folds if f["run"] == r])[0] for r in range(1, repeats + 1)]
-                     for m in METRICS},
+        **({"repeats": repeats,
+            "run_mean": {m: [_mean_std([f[m] for f in folds if f["run"] == r])[0] for r in range(1, repeats + 1)]
+                         for m in METRICS}} if repeats > 1 else {}),
         "pooled": {**{m: pooled[m] for m in METRICS}, "utterances": pooled["num_utterances"],
                    "ci95": {m: list(v) for m, v in ci.items()},
                    "per_class_recall": {c: pooled["per_class"][c]["recall"] for c in names_},
@@ -176,13 +186,12 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
     write_scores(pooled, pooled_dir)
     atomic_write_text(pooled_dir / "hyp.emo", "".join(f"{u} {pooled_hyp[u]}\n" for u in utts if u in pooled_hyp))
     atomic_write_text(pooled_dir / "ref.emo", "".join(f"{u} {pooled_ref[u]}\n" for u in utts))
-    if utt2spk:
-        atomic_write_text(pooled_dir / "utt2spk", "".join(f"{u} {utt2spk[u]}\n" for u in utts if u in utt2spk))
-    item2utt_file = pooled_dir / "item2utt"
-    if item2utt:
-        atomic_write_text(item2utt_file, "".join(f"{u} {item2utt[u]}\n" for u in utts))
-    elif item2utt_file.exists():  # a rescoring with one run: compare_systems must not read an old one
-        item2utt_file.unlink()
+    # a file this scoring does not write is removed: compare_systems must not read one of an older scoring
+    for name, table in (("utt2spk", utt2spk), ("item2utt", item2utt)):
+        if table:
+            atomic_write_text(pooled_dir / name, "".join(f"{u} {table[u]}\n" for u in utts if u in table))
+        elif (pooled_dir / name).exists():
+            (pooled_dir / name).unlink()
     atomic_write_text(out / "results.json", json.dumps(results, indent=2) + "\n")
     atomic_write_text(out / "RESULTS.md", format_results(results))
     return results
@@ -254,6 +263,12 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
         raise InputError(f"{a} and {b} are repeated cross-validations of different runs: "
                          f"{len(set(items_a) ^ set(items_b))} (run, utterance) items differ")
     item2utt = items_a or items_b
+    one_run = (a, ref_a or hyp_a) if item2utt and not items_a else (b, ref_b or hyp_b) if item2utt and not items_b \
+        else None
+    if one_run is not None and set(one_run[1]) != set(item2utt.values()):
+        only = sorted(set(one_run[1]) ^ set(item2utt.values()))
+        raise InputError(f"the systems are not scored on the same utterances: {len(only)} differ, e.g. '{only[0]}' "
+                         f"only in {one_run[0] if only[0] in one_run[1] else (b if one_run[0] == a else a)}")
     if item2utt and not items_a:  # A, one run, is the same in every run of B
         hyp_a, ref_a, spk_a = (_over_items(x, item2utt) for x in (hyp_a, ref_a, spk_a))
     elif item2utt and not items_b:
@@ -299,7 +314,8 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
             "runs": len({item.split("-", 1)[0] for item in utts}) if item2utt else 1,
             "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
             "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),
-            "mcnemar": mcnemar(r, ha, hb)}
+            # McNemar counts pairs as independent; the D items of one utterance are not
+            "mcnemar": mcnemar(r, ha, hb) if not item2utt else None}
 
 
 def format_comparison(c: dict) -> str:
@@ -311,7 +327,8 @@ def format_comparison(c: dict) -> str:
                      f"[{100 * s['ci'][0]:+.1f}, {100 * s['ci'][1]:+.1f}] | {s['p']:.3f} |")
     mc = c["mcnemar"]
     lines += ["", f"McNemar (accuracy): A right and B wrong {mc['a_only']}, B right and A wrong {mc['b_only']}, "
-              f"exact p = {mc['p']:.3f}",
+              f"exact p = {mc['p']:.3f}" if mc else "McNemar: not for repeated runs (an utterance's runs are not "
+              "independent pairs); the paired bootstrap resamples utterances with all their runs",
               f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s"
               + (f", each with its {c['runs']} runs)" if c.get("runs", 1) > 1 else ")")]
     return "\n".join(lines)

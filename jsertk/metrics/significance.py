@@ -44,7 +44,8 @@ def _resample_indices(n: int, groups: Sequence[int] | None, rng: np.random.Gener
             yield rng.integers(0, n, n)
         return
     groups = np.asarray(groups)
-    members = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+    order = np.argsort(groups, kind="stable")  # the members of each group, in one pass
+    members = np.split(order, np.flatnonzero(np.diff(groups[order])) + 1)
     for _ in range(num):
         picked = rng.integers(0, len(members), len(members))
         yield np.concatenate([members[i] for i in picked])

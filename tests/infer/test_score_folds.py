@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from jsertk.cli.main import app
 from jsertk.data.datadir import write_data_dir
-from jsertk.infer.score_folds import compare_systems, score_folds
+from jsertk.infer.score_folds import compare_systems, format_comparison, score_folds
 from jsertk.utils.errors import InputError
 
 CLASSES = ["ang", "hap", "neu", "sad"]
@@ -145,3 +145,27 @@ def test_repeats_must_divide_the_decode_dirs_and_a_run_must_not_test_an_utteranc
     score_folds(decs[:2] + decs[:2], root / "rep_b", num_bootstrap=10, repeats=2)
     with pytest.raises(InputError, match="repeated cross-validations of different runs"):
         compare_systems(root / "rep", root / "rep_b")
+
+
+def test_repeated_runs_must_test_the_same_utterances_and_get_no_mcnemar(folds):
+    root, decs, ref, hyp = folds
+    other = [f"spk4_{i:02d}" for i in range(20)]
+    fold4 = fold_decode(root / "other", 4, other, {u: "ang" for u in other}, {u: "ang" for u in other})
+    with pytest.raises(InputError, match="run 2 .* does not test the utterances of run 1: 40 differ"):
+        score_folds(decs + [decs[0], decs[1], fold4], root / "r", num_bootstrap=10, repeats=2)
+    score_folds(decs + decs, root / "rep", num_bootstrap=10, repeats=2)
+    score_folds(decs[:2], root / "two_folds", num_bootstrap=10)
+    with pytest.raises(InputError, match="not scored on the same utterances: 20 differ"):
+        compare_systems(root / "rep", root / "two_folds")  # a one-run system of other utterances
+    c = compare_systems(root / "rep", root / "rep", num_bootstrap=20)
+    assert c["mcnemar"] is None and "McNemar: not for repeated runs" in format_comparison(c)
+
+
+def test_speaker_bootstrap_of_repeated_runs_and_a_rescoring_leaves_no_stale_files(folds):
+    root, decs, ref, hyp = folds
+    r = score_folds(decs + decs, root / "rep", num_bootstrap=100, unit="speaker", repeats=2)
+    single = score_folds(decs, root / "single", num_bootstrap=100, unit="speaker")
+    assert r["pooled"]["ci95"] == pytest.approx(single["pooled"]["ci95"])  # a speaker with all its runs
+    assert (root / "rep" / "pooled" / "item2utt").is_file()
+    again = score_folds(decs, root / "rep", num_bootstrap=10)
+    assert not (root / "rep" / "pooled" / "item2utt").exists() and "repeats" not in again

@@ -106,7 +106,8 @@ baselines=                # stage 8: baselines, space separated: egemaps, compar
 ssl_labelled_speakers=0   # stage 9: training speakers per fold whose emotion labels are kept (the rest: unlabelled
                           # pool), e.g. 3; 0: no stage 9
 ssl_draws=1               # stage 9: random draws of the labelled speakers per fold (draw j's seed: the fold
-                          # number + 1000 (j - 1); a draw repeating an earlier one's speakers is drawn again);
+                          # number + 1000 (j - 1); a draw repeating an earlier one's speakers is drawn again
+                          # with the seed + 1);
                           # with N > 1 every system is trained once per draw and scored as repeated cross-
                           # validation (score-folds --repeats N): mean over every (draw, fold), intervals
                           # resampling each test utterance with all its draws
@@ -624,7 +625,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
     if [ "${n}" -ge "${nspk}" ]; then
       log "error: --ssl-labelled-speakers ${n}: fold ${k} has only ${nspk} training speakers"; exit 1
     fi
-    if [ "$(python3 -c 'import math, sys; print(math.comb(*map(int, sys.argv[1:])))' "${nspk}" "${n}")" -lt "${ssl_draws}" ]; then
+    if ! python3 -c 'import math, sys; a, b, d = map(int, sys.argv[1:]); sys.exit(math.comb(a, b) < d)' "${nspk}" "${n}" "${ssl_draws}"; then
       log "error: --ssl-draws ${ssl_draws}: fold ${k}'s ${nspk} training speakers have fewer sets of ${n}"; exit 1
     fi
     for j in $(seq 1 "${ssl_draws}"); do
