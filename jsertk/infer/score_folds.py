@@ -120,10 +120,12 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
     per_run = len(decode_dirs) // repeats
     out = Path(out)
     folds, pooled_ref, pooled_hyp, utt2spk, owner, item2utt = [], {}, {}, {}, {}, {}
+    tested = [set() for _ in range(repeats)]  # each run's test utterances
     classes = None
     for i, dec in enumerate(decode_dirs):
         dec, run = Path(dec), i // per_run + 1
         fold_ref, hyp, spk, fold_classes = _read_fold(dec, Path(ref) if ref else None)
+        tested[run - 1].update(fold_ref)
         if repeats > 1:  # the items of run r: r<r>-<utterance>
             item2utt.update({f"r{run}-{u}": u for u in fold_ref})
             fold_ref = {f"r{run}-{u}": v for u, v in fold_ref.items()}
@@ -150,13 +152,11 @@ def score_folds(decode_dirs: list[str | os.PathLike], out: str | os.PathLike, re
                       "utterances": scores["num_utterances"],
                       "speakers": len({spk[u] for u in fold_ref if u in spk}),
                       **{m: scores[m] for m in METRICS}, **({"run": run} if repeats > 1 else {})})
-    if repeats > 1:  # the runs of one cross-validation: each tests every utterance once
-        tested = [{u for item, u in item2utt.items() if item.startswith(f"r{r}-")} for r in range(1, repeats + 1)]
-        for r in range(2, repeats + 1):
-            if tested[r - 1] != tested[0]:
-                only = sorted(tested[r - 1] ^ tested[0])
-                raise InputError(f"--repeats {repeats}: run {r} (decode dirs {(r - 1) * per_run + 1}-{r * per_run}) "
-                                 f"does not test the utterances of run 1: {len(only)} differ, e.g. '{only[0]}'")
+    for r in range(2, repeats + 1):  # the runs of one cross-validation: each tests the same utterances
+        if tested[r - 1] != tested[0]:
+            only = sorted(tested[r - 1] ^ tested[0])
+            raise InputError(f"--repeats {repeats}: run {r} (decode dirs {(r - 1) * per_run + 1}-{r * per_run}) "
+                             f"does not test the utterances of run 1: {len(only)} differ, e.g. '{only[0]}'")
     pooled = classification_scores(pooled_ref, pooled_hyp, classes)
     names_ = pooled["classes"]
     index = {c: j for j, c in enumerate(names_)}
@@ -206,14 +206,13 @@ def format_results(r: dict) -> str:
     spk = sum(f["speakers"] for f in r["folds"])
     repeats = r.get("repeats", 1)
     if repeats > 1:
-        lines.append(f"{repeats} runs of {len(r['folds']) // repeats} folds (repeated cross-validation), "
-                     f"{r['pooled']['utterances']} (run, test utterance) items; mean UA per run: "
-                     + ", ".join(_pct(x) for x in r["run_mean"]["UA"]) + f"; classes: {', '.join(r['classes'])} "
-                     f"(chance UA {_pct(1 / len(r['classes']))}).")
+        head = (f"{repeats} runs of {len(r['folds']) // repeats} folds (repeated cross-validation), "
+                f"{r['pooled']['utterances']} (run, test utterance) items; mean UA per run: "
+                + ", ".join(_pct(x) for x in r["run_mean"]["UA"]))
     else:
-        lines.append(f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances"
-                     + (f" of {spk} test speakers" if spk else "") + f"; classes: {', '.join(r['classes'])} "
-                     f"(chance UA {_pct(1 / len(r['classes']))}).")
+        head = f"{len(r['folds'])} folds, {r['pooled']['utterances']} test utterances" + (
+            f" of {spk} test speakers" if spk else "")
+    lines.append(f"{head}; classes: {', '.join(r['classes'])} (chance UA {_pct(1 / len(r['classes']))}).")
     lines += ["", "| fold | utterances | UA % | WA % | macro-F1 % | weighted F1 % |", "|---|---:|---:|---:|---:|---:|"]
     for f in r["folds"]:
         lines.append(f"| {f['name']} | {f['utterances']} | " + " | ".join(_pct(f[m]) for m in METRICS) + " |")
@@ -253,6 +252,17 @@ def _over_items(labels: dict[str, str] | None, item2utt: dict[str, str]) -> dict
     return {item: labels[u] for item, u in item2utt.items() if u in labels}
 
 
+def _one_run_over_items(name, other, hyp, ref, spk, item2utt):
+    """(hyp, ref, spk) of the one-run system NAME over the items of the repeated system OTHER; it must
+    be scored on the utterances OTHER's runs test."""
+    own = set(ref if ref is not None else hyp)
+    only = sorted(own ^ set(item2utt.values()))
+    if only:
+        raise InputError(f"the systems are not scored on the same utterances: {len(only)} differ, e.g. '{only[0]}' "
+                         f"only in {name if only[0] in own else other}")
+    return tuple(_over_items(x, item2utt) for x in (hyp, ref, spk))
+
+
 def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.PathLike | None = None,
                     num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0) -> dict:
     if unit not in UNITS:
@@ -263,16 +273,10 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
         raise InputError(f"{a} and {b} are repeated cross-validations of different runs: "
                          f"{len(set(items_a) ^ set(items_b))} (run, utterance) items differ")
     item2utt = items_a or items_b
-    one_run = (a, ref_a or hyp_a) if item2utt and not items_a else (b, ref_b or hyp_b) if item2utt and not items_b \
-        else None
-    if one_run is not None and set(one_run[1]) != set(item2utt.values()):
-        only = sorted(set(one_run[1]) ^ set(item2utt.values()))
-        raise InputError(f"the systems are not scored on the same utterances: {len(only)} differ, e.g. '{only[0]}' "
-                         f"only in {one_run[0] if only[0] in one_run[1] else (b if one_run[0] == a else a)}")
     if item2utt and not items_a:  # A, one run, is the same in every run of B
-        hyp_a, ref_a, spk_a = (_over_items(x, item2utt) for x in (hyp_a, ref_a, spk_a))
+        hyp_a, ref_a, spk_a = _one_run_over_items(a, b, hyp_a, ref_a, spk_a, item2utt)
     elif item2utt and not items_b:
-        hyp_b, ref_b, spk_b = (_over_items(x, item2utt) for x in (hyp_b, ref_b, spk_b))
+        hyp_b, ref_b, spk_b = _one_run_over_items(b, a, hyp_b, ref_b, spk_b, item2utt)
     if ref is not None:
         ref_dir = DataDir(ref)
         labels = {u: v.split()[0] for u, v in ref_dir.raw("utt2emo").items()}
@@ -311,7 +315,7 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
     hb = np.array([index.get(hyp_b.get(u), k) for u in utts])
     groups = _resample_groups(unit, utts, utt2spk, "utt2spk (a score-folds dir or --ref DATADIR)", item2utt)
     return {"a": str(a), "b": str(b), "utterances": len(utts), "classes": classes,
-            "runs": len({item.split("-", 1)[0] for item in utts}) if item2utt else 1,
+            "runs": len(item2utt) // len(set(item2utt.values())) if item2utt else 1,
             "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
             "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),
             # McNemar counts pairs as independent; the D items of one utterance are not

@@ -617,7 +617,8 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
   SECONDS=0
   n=${ssl_labelled_speakers}
   suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
-  draws=; [ "${ssl_draws}" -eq 1 ] || draws=_draws${ssl_draws}
+  draws=; draws_title=  # with --ssl-draws D > 1: the names' _draws<D>, the titles' (D draws)
+  [ "${ssl_draws}" -eq 1 ] || { draws=_draws${ssl_draws}; draws_title=" (${ssl_draws} draws)"; }
   draw_tag() { if [ "$1" -eq 1 ]; then echo "ssl${n}"; else echo "ssl${n}_draw$1"; fi; }
   for k in ${run_folds}; do
     train=$(fold_feats "${k}" train)
@@ -669,7 +670,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
     done
     out=${expdir}/${ser_name}_ssl${n}${draws}_${sys}_folds${suffix}
     jsertk score-folds "${decs[@]}" --out "${out}" --bootstrap-unit "${bootstrap_unit}" --repeats "${ssl_draws}" \
-      --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold$([ "${ssl_draws}" -eq 1 ] || echo " (${ssl_draws} draws)"), ${sys}, $((${#decs[@]} / ssl_draws)) folds" \
+      --title "${corpus}: ${ser_name}, labels of ${n} training speakers per fold${draws_title}, ${sys}, $((${#decs[@]} / ssl_draws)) folds" \
       | grep 'mean ± std' >&2
     systems+=("${out}")
   done
@@ -677,7 +678,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ] && [ "${ssl_labelled_speake
   full=${expdir}/${ser_name}_folds${suffix}
   [ ! -f "${full}/results.json" ] || systems+=("${full}")
   python3 steps/systems_table.py --out "${expdir}/RESULTS_${ser_name}_ssl${n}${draws}${suffix}.md" --title \
-    "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold$([ "${ssl_draws}" -eq 1 ] || echo ", ${ssl_draws} draws")" \
+    "${corpus}: semi-supervised systems, emotion labels of ${n} training speakers per fold${draws_title}" \
     "${systems[@]}" > /dev/null
   log "stage 9: done in ${SECONDS} s (table: ${expdir}/RESULTS_${ser_name}_ssl${n}${draws}${suffix}.md)"
 fi

@@ -51,7 +51,8 @@ def main() -> None:
                     f"[{_pct(p['ci95']['UA'][0])}, {_pct(p['ci95']['UA'][1])}] | {vs} |")
     text = "\n".join([f"# {args.title}", "", *rows, "",
                       f"UA vs first: this system's pooled UA minus {first.name}'s, with the paired bootstrap's "
-                      "95% interval and p-value (compare_to_*.json also holds WA, macro-F1 and McNemar's test).",
+                      "95% interval and p-value (compare_to_*.json also holds WA, macro-F1 and, but for repeated runs, "
+                      "McNemar's test).",
                       *(["Folds \"D x K\": a repeated cross-validation, D runs (draws) of K folds; its pooled UA is "
                          "over every (run, test utterance)."] if repeated else []), ""])
     atomic_write_text(args.out, text)
