@@ -64,7 +64,8 @@ def compare_systems(
     out: Optional[Path] = typer.Option(None, help="Also write the comparison as JSON to this file."),
 ) -> None:
     """Paired significance of A against B: UA, WA and macro-F1 differences with 95% paired-bootstrap
-    intervals and p-values, and McNemar's exact test on accuracy."""
+    intervals and p-values, McNemar's exact test on accuracy (one-run systems), and paired t intervals
+    of the UA difference over the folds and over the runs of a repeated cross-validation."""
     import json
 
     from jsertk.infer.score_folds import compare_systems as run

@@ -22,7 +22,10 @@ counts an utterance's R copies as new utterances. Every run must test the same u
 (score-folds output dirs or decode dirs): differences of UA, WA and macro-F1 with paired-bootstrap
 95% intervals and p-values, and McNemar's exact test on accuracy (not for repeated runs, whose
 pairs are not independent). Two repeated systems pair item by item; a one-run system is paired
-with each run of a repeated one.
+with each run of a repeated one. Beside the bootstrap over utterances, paired t intervals of the UA
+difference take the fold as the unit (score-folds dirs with the same folds: each fold's UA, averaged
+over a repeated system's runs) and, for repeated runs, the run (each run's pooled UA): these ask
+whether the gain holds over other folds or other runs (draws), not only over other test utterances.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ import numpy as np
 from jsertk.data.datadir import DataDir, read_parsed
 from jsertk.infer.evaluate import one_label
 from jsertk.metrics.ser import DEFINITIONS, classification_scores, write_scores
-from jsertk.metrics.significance import METRICS, bootstrap_ci, mcnemar, paired_bootstrap
+from jsertk.metrics.significance import METRICS, bootstrap_ci, mcnemar, paired_bootstrap, paired_t, scores_from_indices
 from jsertk.utils.atomic import atomic_write_text
 from jsertk.utils.errors import InputError
 
@@ -263,6 +266,35 @@ def _one_run_over_items(name, other, hyp, ref, spk, item2utt):
     return tuple(_over_items(x, item2utt) for x in (hyp, ref, spk))
 
 
+def _fold_ua(path: Path) -> dict[str, float] | None:
+    """Each fold's UA in a score-folds dir (averaged over the runs of a repeated one), by fold name."""
+    try:
+        folds = json.loads((path / "results.json").read_text(encoding="utf-8"))["folds"]
+    except (OSError, json.JSONDecodeError, KeyError):
+        return None
+    ua: dict[str, list[float]] = {}
+    for f in folds:
+        name = f["name"].removeprefix(f"r{f['run']}-") if "run" in f else f["name"]
+        ua.setdefault(name, []).append(f["UA"])
+    return {name: float(np.mean(v)) for name, v in ua.items()}
+
+
+def _t_over_folds(a: Path, b: Path) -> dict | None:
+    """Paired t of A's minus B's UA over the folds both score-folds dirs hold (None if they differ)."""
+    ua_a, ua_b = _fold_ua(a), _fold_ua(b)
+    if not ua_a or not ua_b or set(ua_a) != set(ua_b):
+        return None
+    return paired_t([ua_a[f] - ua_b[f] for f in sorted(ua_a)])
+
+
+def _t_over_runs(utts: list[str], r: np.ndarray, ha: np.ndarray, hb: np.ndarray, k: int) -> dict | None:
+    """Paired t of A's minus B's pooled UA over the runs of repeated items r<run>-<utterance>."""
+    runs = np.array([int(re.match(r"r(\d+)-", u).group(1)) for u in utts])
+    diffs = [scores_from_indices(r[runs == j], ha[runs == j], k)["UA"]
+             - scores_from_indices(r[runs == j], hb[runs == j], k)["UA"] for j in sorted(set(runs))]
+    return paired_t(diffs)
+
+
 def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.PathLike | None = None,
                     num_bootstrap: int = 1000, unit: str = "utterance", seed: int = 0) -> dict:
     if unit not in UNITS:
@@ -319,7 +351,9 @@ def compare_systems(a: str | os.PathLike, b: str | os.PathLike, ref: str | os.Pa
             "bootstrap": {"resamples": num_bootstrap, "unit": unit, "seed": seed},
             "paired_bootstrap": paired_bootstrap(r, ha, hb, k, num=num_bootstrap, seed=seed, groups=groups),
             # McNemar counts pairs as independent; the D items of one utterance are not
-            "mcnemar": mcnemar(r, ha, hb) if not item2utt else None}
+            "mcnemar": mcnemar(r, ha, hb) if not item2utt else None,
+            "paired_t_UA": {"fold": _t_over_folds(Path(a), Path(b)),
+                            "run": _t_over_runs(utts, r, ha, hb, k) if item2utt else None}}
 
 
 def format_comparison(c: dict) -> str:
@@ -335,4 +369,8 @@ def format_comparison(c: dict) -> str:
               "independent pairs); the paired bootstrap resamples utterances with all their runs",
               f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s"
               + (f", each with its {c['runs']} runs)" if c.get("runs", 1) > 1 else ")")]
+    for unit, t in (c.get("paired_t_UA") or {}).items():
+        if t:
+            lines.append(f"Paired t over the {t['n']} {unit}s, UA A - B: {100 * t['mean']:+.1f} "
+                         f"[{100 * t['ci'][0]:+.1f}, {100 * t['ci'][1]:+.1f}], p = {t['p']:.3f}")
     return "\n".join(lines)

@@ -7,6 +7,9 @@
   of resamples on the other side of zero, as (count + 1) / (resamples + 1), so never 0.
 - `mcnemar`: the exact McNemar test on the utterances one system gets right and the other wrong
   (binomial, two-sided) — a test of accuracy (WA), not of UA.
+- `paired_t`: Student's t interval and two-sided p of the mean of paired differences (one per fold,
+  or per run of a repeated cross-validation): a test whose unit is the fold or the run, not the
+  utterance.
 Classes are integer indices 0..K-1; the scores match `jsertk.metrics.ser.classification_scores`
 (UA and macro-F1 over the classes present in the reference of each resample).
 """
@@ -100,3 +103,18 @@ def mcnemar(ref: Sequence[int], hyp_a: Sequence[int], hyp_b: Sequence[int]) -> d
         return {"a_only": 0, "b_only": 0, "p": 1.0}
     tail = sum(math.comb(n, i) for i in range(min(n01, n10) + 1)) / 2 ** n
     return {"a_only": n01, "b_only": n10, "p": float(min(1.0, 2 * tail))}
+
+
+def paired_t(diffs: Sequence[float], level: float = 0.95) -> dict | None:
+    """{n, mean, ci, p} of the mean of paired differences; None for fewer than two."""
+    from scipy import stats
+
+    d = np.asarray(diffs, dtype=float)
+    if len(d) < 2:
+        return None
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0:  # every difference the same: no spread to test against
+        return {"n": len(d), "mean": mean, "ci": (mean, mean), "p": 1.0 if mean == 0 else 0.0}
+    half = float(stats.t.ppf(0.5 + level / 2, len(d) - 1)) * sd / math.sqrt(len(d))
+    p = float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(len(d))), len(d) - 1))
+    return {"n": len(d), "mean": mean, "ci": (mean - half, mean + half), "p": p}

@@ -169,3 +169,30 @@ def test_speaker_bootstrap_of_repeated_runs_and_a_rescoring_leaves_no_stale_file
     assert (root / "rep" / "pooled" / "item2utt").is_file()
     again = score_folds(decs, root / "rep", num_bootstrap=10)
     assert not (root / "rep" / "pooled" / "item2utt").exists() and "repeats" not in again
+
+
+def test_paired_t_over_folds_and_over_runs(folds):
+    root, decs, ref, hyp = folds
+    one = score_folds(decs, root / "one", num_bootstrap=10)
+    better = {u: ref[u] if u.endswith(("7", "8")) else v for u, v in hyp.items()}
+    decs_2 = [fold_decode(root / "run2", k, [u for u in ref if u.startswith(f"spk{k}")], ref, better)
+              for k in (1, 2, 3)]
+    rep = score_folds(decs + decs_2, root / "rep", num_bootstrap=10, repeats=2)
+    c = compare_systems(root / "rep", root / "one", num_bootstrap=10)
+    # over folds: each fold's UA averaged over its two runs, minus the one-run system's
+    gains = [(rep["folds"][k]["UA"] + rep["folds"][k + 3]["UA"]) / 2 - one["folds"][k]["UA"] for k in range(3)]
+    fold_t = c["paired_t_UA"]["fold"]
+    assert fold_t["n"] == 3 and fold_t["mean"] == pytest.approx(sum(gains) / 3)
+    # over runs: run 1 is the one-run system itself, run 2 gains
+    run_t = c["paired_t_UA"]["run"]
+    two = score_folds(decs_2, root / "two", num_bootstrap=10)
+    assert run_t["n"] == 2 and run_t["mean"] == pytest.approx((two["pooled"]["UA"] - one["pooled"]["UA"]) / 2)
+    text = format_comparison(c)
+    assert "Paired t over the 3 folds" in text and "Paired t over the 2 runs" in text
+    # one-run systems: no runs to test over; other folds: no fold test
+    assert compare_systems(root / "one", root / "two", num_bootstrap=10)["paired_t_UA"]["run"] is None
+    score_folds(decs[:2], root / "two_folds", num_bootstrap=10)
+    score_folds(decs_2[:2], root / "two_folds_b", num_bootstrap=10)
+    assert compare_systems(root / "two_folds", root / "two_folds_b", num_bootstrap=10)["paired_t_UA"]["fold"]["n"] == 2
+    assert compare_systems(decs[0], decs_2[0], ref=root / "data" / "fold1" / "test",
+                           num_bootstrap=10)["paired_t_UA"] == {"fold": None, "run": None}

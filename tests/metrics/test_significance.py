@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from jsertk.metrics.ser import classification_scores
-from jsertk.metrics.significance import bootstrap_ci, mcnemar, paired_bootstrap, scores_from_indices
+from jsertk.metrics.significance import bootstrap_ci, mcnemar, paired_bootstrap, paired_t, scores_from_indices
 
 
 def test_index_scores_match_the_classification_scores():
@@ -64,3 +65,14 @@ def test_mcnemar_exact_value():
     a = np.zeros(10, dtype=int)
     b = np.array([1] * 6 + [0] * 4)
     assert math.isclose(mcnemar(ref, a, b)["p"], 2 / 64)
+
+
+def test_paired_t_known_value_and_degenerate_cases():
+    # differences 1, 2, 3: mean 2, sd 1, t = 2 / (1 / sqrt 3) = 3.464 on 2 df -> p 0.0742;
+    # half width t_0.975(2) = 4.303 times 1 / sqrt 3 = 2.484
+    t = paired_t([1.0, 2.0, 3.0])
+    assert t["n"] == 3 and t["mean"] == 2.0
+    assert t["ci"] == pytest.approx((2 - 2.4841, 2 + 2.4841), abs=1e-3)
+    assert t["p"] == pytest.approx(0.0742, abs=1e-3)
+    assert paired_t([0.5]) is None
+    assert paired_t([0.0, 0.0])["p"] == 1.0 and paired_t([0.1, 0.1])["p"] == 0.0
