@@ -290,8 +290,10 @@ def _t_over_folds(a: Path, b: Path) -> dict | None:
 def _t_over_runs(utts: list[str], r: np.ndarray, ha: np.ndarray, hb: np.ndarray, k: int) -> dict | None:
     """Paired t of A's minus B's pooled UA over the runs of repeated items r<run>-<utterance>."""
     runs = np.array([int(re.match(r"r(\d+)-", u).group(1)) for u in utts])
-    diffs = [scores_from_indices(r[runs == j], ha[runs == j], k)["UA"]
-             - scores_from_indices(r[runs == j], hb[runs == j], k)["UA"] for j in sorted(set(runs))]
+    diffs = []
+    for j in np.unique(runs):
+        run = runs == j
+        diffs.append(scores_from_indices(r[run], ha[run], k)["UA"] - scores_from_indices(r[run], hb[run], k)["UA"])
     return paired_t(diffs)
 
 
@@ -369,7 +371,7 @@ def format_comparison(c: dict) -> str:
               "independent pairs); the paired bootstrap resamples utterances with all their runs",
               f"(bootstrap: {c['bootstrap']['resamples']} resamples of {c['bootstrap']['unit']}s"
               + (f", each with its {c['runs']} runs)" if c.get("runs", 1) > 1 else ")")]
-    for unit, t in (c.get("paired_t_UA") or {}).items():
+    for unit, t in c["paired_t_UA"].items():
         if t:
             lines.append(f"Paired t over the {t['n']} {unit}s, UA A - B: {100 * t['mean']:+.1f} "
                          f"[{100 * t['ci'][0]:+.1f}, {100 * t['ci'][1]:+.1f}], p = {t['p']:.3f}")
