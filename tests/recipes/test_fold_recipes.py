@@ -242,7 +242,9 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     assert repeated["repeats"] == 2 and [f["name"] for f in repeated["folds"]] == ["r1-fold1", "r2-fold1"]
     assert repeated["pooled"]["utterances"] == 2 * scored["pooled"]["utterances"]
     table = (tmp_path / "exp" / "RESULTS_ser_tdnn_ssl3_draws2_1.md").read_text()
-    assert "| ser_tdnn_ssl3_draws2_pseudo_folds_1 | 2 x 1 |" in table and table.count("(p ") == 1
+    # pseudo against sup: the bootstrap and the t over the 2 draws (one fold: no t over folds)
+    assert "| ser_tdnn_ssl3_draws2_pseudo_folds_1 | 2 x 1 |" in table and table.count("(p ") == 2
+    assert "t over runs" in table
 
 
 @pytest.mark.skipif(not (URDU / "Angry").is_dir(), reason=f"the real URDU is not at {URDU}")
