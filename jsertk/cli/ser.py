@@ -1,5 +1,7 @@
 """`jsertk decode` (emotion, dimensions and transcript of a feature dir with a joint ASR-SER model),
-`jsertk pack` (a self-contained model folder) and `jsertk infer` (audio files -> JSON lines)."""
+`jsertk pack` (a self-contained model folder), `jsertk infer` (audio files -> JSON lines),
+`jsertk merge-decode` (parallel decoding jobs -> one decode dir) and `jsertk fuse-posteriors`
+(several decodes of the same utterances -> their averaged posteriors)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -140,8 +142,38 @@ def merge_decode(
         typer.echo(f"{out}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
 
 
+def fuse_posteriors(
+    out: Path = typer.Argument(..., metavar="OUT", help="Decode dir to write: emo_post.ark/.scp, hyp.emo, classes.txt, "
+                               "decode.json."),
+    decs: List[Path] = typer.Argument(..., metavar="DEC...", help="Decode dirs of `jsertk decode` (or "
+                                      "`steps/decode.sh`): DATA itself, copies of it (utterance '<prefix>-<utt>', "
+                                      "e.g. sp0.9-<utt>), or other models' decodes of it."),
+    data: Path = typer.Option(..., help="The data dir whose utterances are fused (its utt2spk lists them)."),
+    ref: Optional[Path] = typer.Option(None, help="Data dir with the reference labels (utt2emo): score OUT as "
+                                       "`jsertk decode --ref` would."),
+) -> None:
+    """Average the emotion posteriors of several decodes per utterance of DATA: test-time augmentation
+    (DATA and its speed-perturbed copies, each copy counted towards its original) or the late fusion
+    of several systems. Every posterior vector counts once. Fails, writing nothing, on other classes,
+    an utterance that is not DATA's nor a copy, or a DATA utterance a decode dir lacks.
+    See jsertk/infer/fuse.py."""
+    from jsertk.infer.evaluate import score_decode_dir
+    from jsertk.infer.fuse import fuse_decode_dirs
+
+    summary = fuse_decode_dirs(out, decs, data)
+    from jsertk.utils import provenance
+
+    provenance.record(out)
+    typer.echo(f"{out}: {summary['utterances']} utterances, {summary['vectors_per_utterance']} posterior vectors "
+               f"each from {len(decs)} decode dirs")
+    if ref is not None:
+        scored = score_decode_dir(out, ref)
+        typer.echo(f"{out}: " + ", ".join(f"{k} {v:.4f}" for k, v in scored.items()))
+
+
 def register(app: typer.Typer) -> None:
     app.command("decode")(decode)
     app.command("pack")(pack)
     app.command("infer")(infer)
     app.command("merge-decode")(merge_decode)
+    app.command("fuse-posteriors")(fuse_posteriors)

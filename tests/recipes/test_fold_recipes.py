@@ -10,11 +10,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from corpora_fixtures import cremad_tree, emodb_subset, iemocap_tree, librispeech_tree, meld_tree, ravdess_tree
 from helpers import SHARED, write_tone
 
 from jsertk.data.datadir import DataDir
+from jsertk.features.io import load_scp
 
 pytestmark = pytest.mark.slow  # trains models
 
@@ -154,17 +156,25 @@ def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path, emodb_cut):
 @EMODB_MISSING
 def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path, emodb_cut):
     """conf/train_ser_tdnn.yaml and --speed-perturb-factors: each fold trains on its training
-    speakers plus their perturbed copies, never on dev or test speakers' copies."""
+    speakers plus their perturbed copies, never on dev or test speakers' copies; --tta true decodes
+    the test speaker's copies too and scores each utterance's posteriors averaged over the three."""
     res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--speed-perturb-factors",
-                     "0.9 1.1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args", "--set train.max_epochs=1")
+                     "0.9 1.1", "--tta", "true", "--ser-config", "conf/train_ser_tdnn.yaml",
+                     "--ser-args", "--set train.max_epochs=1")
     assert res.returncode == 0, res.stderr[-4000:]
-    r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_sp")
+    r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_sp_tta")
     assert r["folds"][0]["utterances"] == speaker_files(emodb_cut)
     fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
-    speakers = {p: set(DataDir(fold / p).spk2utt()) for p in ("train", "train_sp", "dev", "test")}
+    speakers = {p: set(DataDir(fold / p).spk2utt()) for p in ("train", "train_sp", "dev", "test", "test_sp")}
     assert speakers["train_sp"] == {f"sp{f}-{s}" for f in ("0.9", "1.1") for s in speakers["train"]}
-    log = (tmp_path / "exp" / "fold1" / "ser_tdnn_sp" / "train.log").read_text()
-    assert "train_sp" in log and "tdnn" in (tmp_path / "exp" / "fold1" / "ser_tdnn_sp" / "config.yaml").read_text()
+    assert speakers["test_sp"] == {f"sp{f}-{s}" for f in ("0.9", "1.1") for s in speakers["test"]}
+    exp = tmp_path / "exp" / "fold1" / "ser_tdnn_sp"
+    assert "train_sp" in (exp / "train.log").read_text() and "tdnn" in (exp / "config.yaml").read_text()
+    plain, copies = load_scp(exp / "decode_test" / "emo_post.scp"), load_scp(exp / "decode_test_sp" / "emo_post.scp")
+    fused = load_scp(exp / "decode_tta_test" / "emo_post.scp")
+    utt = sorted(plain.keys())[0]
+    np.testing.assert_allclose(fused[utt], (plain[utt] + copies[f"sp0.9-{utt}"] + copies[f"sp1.1-{utt}"]) / 3,
+                               atol=1e-6)
 
 
 @EMODB_MISSING

@@ -25,9 +25,12 @@ Stages:
   4  per fold: the emotion model (jsertk train --config \$ser_config) on fold<k>/train, selected on fold<k>/dev;
      with --nseeds N, N of them (seeds 0..N-1: <ser exp>, <ser exp>_seed1, ...)
   5  per fold: decoding and scoring of fold<k>/test (and dev) in --decode-nj jobs (steps/decode.sh); with
-     --nseeds N > 1 by the ensemble of the N models (posteriors averaged) -> decode_ens<N>_{dev,test}
+     --nseeds N > 1 by the ensemble of the N models (posteriors averaged) -> decode_ens<N>_{dev,test}; with
+     --tta true also the speed-perturbed copies of dev and test (stage 1's), each utterance's posteriors averaged
+     over itself and its copies (jsertk fuse-posteriors) -> decode_[ens<N>_]tta_{dev,test}
   6  jsertk score-folds over the folds run: per-fold UA/WA/macro-F1, mean +- std, pooled with 95%
      bootstrap intervals, confusion -> <expdir>/<ser exp>_folds/{RESULTS.md,results.json,pooled/}
+     (<ser exp>_ens<N>_folds with --nseeds N > 1, <ser exp>[_ens<N>]_tta_folds with --tta true)
   7  (with --cross-test-sets) cross-corpus: this corpus's labels mapped to the shared classes
      (--cross-class-map), one model trained on every speaker but fold 1's dev speakers (its dev set),
      tested on each other corpus's features mapped alike and scored as in stage 6 ->
@@ -88,6 +91,8 @@ ser_config=               # emotion model config (stage 4); empty: conf/train_se
 ser_tag=                  # experiment name <expdir>/fold<k>/ser_<tag> (empty: the config's name, train_ser.yaml -> ser)
 ser_args=                 # more jsertk train options for stage 4, e.g. "--set train.max_epochs=5"
 nseeds=1                  # emotion models per fold (stage 4, seeds 0..N-1); N > 1: stages 5-6 score their ensemble
+tta=false                 # stages 5-6: test-time augmentation: dev and test decoded as they are and as their
+                          # --speed-perturb-factors copies, each utterance's posteriors averaged (fbank only)
 asr_exp=                  # --model joint: ASR experiment every fold starts from (empty: stage 3 trains one per fold)
 asr_config=conf/train_asr.yaml  # --model joint, stage 3: ASR pretraining config
 asr_args=                 # more jsertk train options for stage 3
@@ -147,6 +152,13 @@ fi
 case "${model}" in acoustic|joint) ;; *)
   echo "jser_folds.sh: --model must be acoustic or joint, got '${model}'" >&2; exit 1 ;;
 esac
+case "${tta}" in true|false) ;; *)
+  echo "jser_folds.sh: --tta must be true or false, got '${tta}'" >&2; exit 1 ;;
+esac
+if [ "${tta}" = true ] && [ -z "${speed_perturb_factors}" ]; then
+  echo "jser_folds.sh: --tta true decodes the speed-perturbed copies of dev and test: give --speed-perturb-factors" >&2
+  exit 1
+fi
 for n in ngpu nj nseeds noise_copies ssl_labelled_speakers ssl_draws ssl_rounds; do
   zero_ok=false; case "${n}" in ngpu|ssl_labelled_speakers) zero_ok=true ;; esac
   if ! [[ "${!n}" =~ ^[0-9]+$ ]] || { [ "${zero_ok}" = false ] && [ "${!n}" -lt 1 ]; }; then
@@ -306,6 +318,18 @@ ser_exp() { echo "${expdir}/fold$1/${ser_name}"; }
 # seed_exps K: the emotion models of fold K, one per seed (the first is ser_exp K)
 seed_exps() { ser_exp "$1"; for ((s = 1; s < nseeds; s++)); do echo "$(ser_exp "$1")_seed${s}"; done; }
 dec_tag=; [ "${nseeds}" -eq 1 ] || dec_tag=ens${nseeds}_  # decode_<tag><part>: a fold's ensemble decodes
+score_tag=${dec_tag}; [ "${tta}" = false ] || score_tag=${dec_tag}tta_  # the decodes stages 6 and 8 score
+# copies_of K PART: fold K's PART speakers' speed-perturbed copies (fold<k>/<part>_sp, from stage 1's), for --tta
+copies_of() {
+  local part sp
+  part=$(fold_feats "$1" "$2"); sp=${part}_sp
+  for f in ${speed_perturb_factors}; do
+    f=$(printf '%g' "${f}")
+    [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${part}/spk2utt"
+  done > "${part}.sp_speakers"
+  jsertk data subset "${sp_feats}" "${sp}" --spk-list "${part}.sp_speakers" > /dev/null
+  echo "${sp}"
+}
 asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
 token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
 
@@ -459,6 +483,9 @@ fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   SECONDS=0
+  if [ "${tta}" = true ] && [ ! -f "${sp_feats}/feats.scp" ]; then
+    log "error: ${sp_feats} has no features: run stage 1 with --speed-perturb-factors"; exit 1
+  fi
   for k in ${run_folds}; do
     exp=$(ser_exp "${k}")
     members=(); for m in $(seed_exps "${k}"); do members+=(--model-dir "${m}"); done
@@ -473,7 +500,18 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
       # the other seeds' models join the first as an ensemble (jsertk decode --model-dir A --model-dir B ...)
       decode_feats jser "${exp}" "$(fold_feats "${k}" "${part}")" "$(fold_feats "${k}" "${part}")" "${out}" "${members[@]:2}"
     done
-    python3 - "${exp}/decode_${dec_tag}test/scores.json" "${k}" <<'PY'
+    if [ "${tta}" = true ]; then
+      for part in dev test; do
+        plain=${exp}/decode_${dec_tag}${part}; copies=${plain}_sp; out=${exp}/decode_${dec_tag}tta_${part}
+        if [ -f "${out}/summary.json" ] && [ "${out}/summary.json" -nt "${plain}/summary.json" ]; then continue; fi
+        log "stage 5: fold ${k}: decoding the speed-perturbed copies of ${part} (--tta), fused -> ${out}"
+        sp=$(copies_of "${k}" "${part}")
+        decode_feats jser "${exp}" "${sp}" "${sp}" "${copies}" "${members[@]:2}"
+        jsertk fuse-posteriors "${out}" "${plain}" "${copies}" --data "$(fold_feats "${k}" "${part}")" \
+          --ref "$(fold_feats "${k}" "${part}")" > /dev/null
+      done
+    fi
+    python3 - "${exp}/decode_${score_tag}test/scores.json" "${k}" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 print(f"fold {sys.argv[2]}: test UA {100 * s['UA']:.1f}% WA {100 * s['WA']:.1f}% macro-F1 {100 * s['macro_F1']:.1f}% "
@@ -485,8 +523,8 @@ fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
   decs=()
-  for k in ${run_folds}; do decs+=("$(ser_exp "${k}")/decode_${dec_tag}test"); done
-  results=${expdir}/${ser_name}$([ "${nseeds}" -eq 1 ] || echo "_ens${nseeds}")_folds
+  for k in ${run_folds}; do decs+=("$(ser_exp "${k}")/decode_${score_tag}test"); done
+  results=${expdir}/${ser_name}_${score_tag}folds
   [ -z "${folds}" ] || results=${results}_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
   log "stage 6: scoring ${#decs[@]} folds -> ${results}/RESULTS.md"
   jsertk score-folds "${decs[@]}" --out "${results}" --bootstrap-unit "${bootstrap_unit}" \
@@ -556,7 +594,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ -n "${baselines}" ]; t
   SECONDS=0
   suffix=; [ -z "${folds}" ] || suffix=_$(tr ' ' _ <<< "$(xargs <<< "${folds}")")
   systems=()
-  model_results=${expdir}/${ser_name}$([ "${nseeds}" -eq 1 ] || echo "_ens${nseeds}")_folds${suffix}
+  model_results=${expdir}/${ser_name}_${score_tag}folds${suffix}
   [ -f "${model_results}/results.json" ] && systems+=("${model_results}")
   for b in ${baselines}; do
     feature_set=${b%+spk}
