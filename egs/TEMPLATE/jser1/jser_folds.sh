@@ -287,22 +287,26 @@ for k in ${run_folds}; do
   fi
 done
 fold_feats() { echo "${fold_root}/fold$1/$2"; }
+# copies_of K PART: the speed-perturbed copies of fold K's PART speakers (fold<k>/<part>_sp, made here from
+# stage 1's copies of the corpus)
+copies_of() {
+  local part sp
+  part=$(fold_feats "$1" "$2"); sp=${part}_sp
+  for f in ${speed_perturb_factors}; do
+    f=$(printf '%g' "${f}")  # as jsertk speed-perturb names its copies: sp0.9-<speaker>
+    [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${part}/spk2utt"
+  done > "${part}.sp_speakers"
+  jsertk data subset "${sp_feats}" "${sp}" --spk-list "${part}.sp_speakers" > /dev/null
+  echo "${sp}"
+}
 # train_sets K: the training feature dirs of fold K: its train set, with --speed-perturb-factors the
-# perturbed copies of its training speakers (fold<k>/train_sp, made here from stage 1's copies), with
-# --noise-aug their noisy copies (fold<k>/train_noise)
+# perturbed copies of its training speakers (fold<k>/train_sp), with --noise-aug their noisy copies
+# (fold<k>/train_noise)
 train_sets() {
-  local train sp noisy
+  local train noisy
   train=$(fold_feats "$1" train)
   echo "${train}"
-  if [ -n "${speed_perturb_factors}" ]; then
-    sp=$(fold_feats "$1" train_sp)
-    for f in ${speed_perturb_factors}; do
-      f=$(printf '%g' "${f}")  # as jsertk speed-perturb names its copies: sp0.9-<speaker>
-      [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${train}/spk2utt"
-    done > "${train}.sp_speakers"
-    jsertk data subset "${sp_feats}" "${sp}" --spk-list "${train}.sp_speakers" > /dev/null
-    echo "${sp}"
-  fi
+  [ -z "${speed_perturb_factors}" ] || copies_of "$1" train
   if [ -n "${noise_aug}" ]; then
     noisy=$(fold_feats "$1" train_noise)
     for ((c = 1; c <= noise_copies; c++)); do awk -v p="noise${c}-" '{print p $1}' "${train}/spk2utt"; done \
@@ -319,17 +323,6 @@ ser_exp() { echo "${expdir}/fold$1/${ser_name}"; }
 seed_exps() { ser_exp "$1"; for ((s = 1; s < nseeds; s++)); do echo "$(ser_exp "$1")_seed${s}"; done; }
 dec_tag=; [ "${nseeds}" -eq 1 ] || dec_tag=ens${nseeds}_  # decode_<tag><part>: a fold's ensemble decodes
 score_tag=${dec_tag}; [ "${tta}" = false ] || score_tag=${dec_tag}tta_  # the decodes stages 6 and 8 score
-# copies_of K PART: fold K's PART speakers' speed-perturbed copies (fold<k>/<part>_sp, from stage 1's), for --tta
-copies_of() {
-  local part sp
-  part=$(fold_feats "$1" "$2"); sp=${part}_sp
-  for f in ${speed_perturb_factors}; do
-    f=$(printf '%g' "${f}")
-    [ "${f}" = 1 ] || awk -v p="sp${f}-" '{print p $1}' "${part}/spk2utt"
-  done > "${part}.sp_speakers"
-  jsertk data subset "${sp_feats}" "${sp}" --spk-list "${part}.sp_speakers" > /dev/null
-  echo "${sp}"
-}
 asr_fold_exp() { echo "${expdir}/fold$1/asr_$(basename "${asr_config}" .yaml | sed 's/^train_//')"; }
 token_dir() { echo "${datadir}/token_list/fold$1/${token_type}$([ "${token_type}" = char ] || echo "${nbpe}")"; }
 
