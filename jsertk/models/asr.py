@@ -34,7 +34,7 @@ class ASRModel(torch.nn.Module):
                  cmvn: tuple | None = None, specaug: dict | None = None, utterance_mvn: str = "none",
                  freq_warp: float = 0.0, upstream: dict | None = None,
                  upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None,
-                 normalize: str = "global"):
+                 normalize: str = "global", random_crop=None):
         from espnet.nets.pytorch_backend.transformer.label_smoothing_loss import (
             LabelSmoothingLoss,
         )
@@ -51,7 +51,7 @@ class ASRModel(torch.nn.Module):
         self.blank_id, self.sos_eos_id = 0, self.vocab_size - 1
         self.ctc_weight = ctc_weight
         self.frontend = Frontend(input_dim, cmvn, specaug, utterance_mvn, freq_warp, upstream, upstream_shape,
-                                 upstream_module, normalize)
+                                 upstream_module, normalize, random_crop)
         self.encoder = build_component("encoder", encoder, dict(encoder_conf or {}),
                                        input_size=self.frontend.output_size)
         enc_dim = self.encoder.output_size()

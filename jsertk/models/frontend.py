@@ -89,6 +89,36 @@ def frequency_warp(x: torch.Tensor, max_warp: float) -> torch.Tensor:
     return x.gather(2, lo[:, None, :].expand_as(x)) * (1 - w) + x.gather(2, hi[:, None, :].expand_as(x)) * w
 
 
+def parse_random_crop(value) -> tuple[int, int]:
+    """`frontend.random_crop` -> (shortest, longest) crop in frames; (0, 0) = off (None or 0). An int N
+    crops to N frames, a pair [lo, hi] to a length drawn per utterance from lo..hi."""
+    if value is None:
+        return 0, 0
+    pair = list(value) if isinstance(value, (list, tuple)) else [value, value]
+    if (len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+            or pair != [0, 0] and not 0 < pair[0] <= pair[1]):
+        raise ConfigError(f"config key 'frontend.random_crop': {value!r} is not 0 (off), a number of frames N > 0 "
+                          "or a range [lo, hi] of frames with 0 < lo <= hi")
+    return pair[0], pair[1]
+
+
+def crop_segments(x: torch.Tensor, lens: torch.Tensor, shortest: int,
+                  longest: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A random segment of each utterance: its length drawn from shortest..longest frames (the whole
+    utterance when it is shorter), its start uniform over the utterance; padded frames come out zero.
+    More distinct training inputs from few utterances; the model still sees whole ones when decoding."""
+    b = x.size(0)
+    want = torch.randint(shortest, longest + 1, (b,), device=lens.device)
+    new_lens = torch.minimum(want, lens)
+    start = (torch.rand(b, device=lens.device) * (lens - new_lens + 1).to(torch.float32)).floor().long()
+    start = torch.minimum(start, lens - new_lens)  # rand() < 1, but float rounding
+    t = int(new_lens.max()) if b else 0
+    idx = (start[:, None] + torch.arange(t, device=lens.device)[None, :]).clamp(max=max(x.size(1) - 1, 0))
+    out = x.gather(1, idx[..., None].expand(-1, -1, x.size(2)).to(x.device))
+    pad = torch.arange(t, device=x.device)[None, :] >= new_lens.to(x.device)[:, None]
+    return out.masked_fill(pad[..., None], 0.0), new_lens
+
+
 FREEZE_MODES = "frozen, finetune, top:N (only the top N layers train) or after:N (frozen for N updates)"
 
 
@@ -196,7 +226,8 @@ class UpstreamInput(torch.nn.Module):
 
 class Frontend(torch.nn.Module):
     """Global CMVN, then optionally per-utterance mean (and variance) normalisation, on every call;
-    in training mode only, a random frequency warp before them and ESPnet's SpecAug after (if enabled).
+    in training mode only, a random crop and a random frequency warp before them and ESPnet's SpecAug
+    after (if enabled).
 
     Per-utterance normalisation removes what is constant over an utterance (channel, much of a
     voice's spectral tilt), which helps most when test speakers are unlike the training ones."""
@@ -204,12 +235,15 @@ class Frontend(torch.nn.Module):
     def __init__(self, dim: int, cmvn: tuple[np.ndarray, np.ndarray] | None = None, specaug: dict | None = None,
                  utterance_mvn: str = "none", freq_warp: float = 0.0, upstream: dict | None = None,
                  upstream_shape: tuple[int, int] | None = None, upstream_module: torch.nn.Module | None = None,
-                 normalize: str = "global"):
+                 normalize: str = "global", random_crop=None):
         """`upstream`: the frontend.upstream section (its `path` non-empty when there is one), with
         the upstream's `upstream_shape` and, for waveform input, its module. `normalize`: global
         (the CMVN statistics), speaker (each utterance's speaker's statistics, given with the batch;
-        the global ones when they are not) or utterance (each utterance's own)."""
+        the global ones when they are not) or utterance (each utterance's own). `random_crop`: frames N
+        or a range [lo, hi] (see `parse_random_crop`) each training utterance is cut to at random;
+        None or 0 = off."""
         super().__init__()
+        self.crop = parse_random_crop(random_crop)
         if normalize not in NORMALIZE:
             raise ConfigError(f"config key 'frontend.normalize': '{normalize}' is not one of {', '.join(NORMALIZE)}")
         self.normalize = normalize
@@ -246,6 +280,9 @@ class Frontend(torch.nn.Module):
         if self.upstream is not None:
             feats, lens = self.upstream(feats, lens, stats)
             stats = None  # applied to the states
+        if self.crop[1] and self.training:
+            # before any normalisation: utterance MVN then sees the segment, as a short utterance would be
+            feats, lens = crop_segments(feats, lens, *self.crop)
         if self.freq_warp and self.training:
             feats = frequency_warp(feats, self.freq_warp)
         if self.normalize == "utterance":

@@ -42,8 +42,11 @@ class AsrTask(Task):
             # specaug: ESPnet SpecAug keys over the defaults of jsertk.models.frontend
             # upstream: a pretrained speech encoder under the encoder (docs/upstreams.md); path "" = none
             # normalize: global (the cmvn stats), speaker (each speaker's own stats; docs/features.md)
-            # or utterance (each utterance's own mean and variance)
-            "frontend": {"normalize": "global", "utterance_mvn": "none", "freq_warp": 0.0, "apply_specaug": True,
+            # or utterance (each utterance's own mean and variance); random_crop: training utterances
+            # cut to a random segment of N frames, or of lo..hi frames with [lo, hi] (null or 0 = off;
+            # emotion models only: a segment has no transcript to align with)
+            "frontend": {"normalize": "global", "utterance_mvn": "none", "freq_warp": 0.0, "random_crop": None,
+                         "apply_specaug": True,
                          "specaug": OpenSection(),
                          "upstream": {"path": "",  # local transformers folder (wav2vec2 hubert wavlm data2vec whisper)
                                       "layers": None,  # null/all: weighted sum of every state; [i, j]: of those; i: one
@@ -111,6 +114,10 @@ class AsrTask(Task):
         specaug = dict(cfg["frontend"]["specaug"]) if training and cfg["frontend"]["apply_specaug"] else None
         tokens = resources.tokenizer.tokens if resources.tokenizer is not None else NO_TOKENS
         upstream = dict(cfg["frontend"]["upstream"])
+        crop = cfg["frontend"]["random_crop"] if training else None
+        if crop not in (None, 0) and cfg.get("asr_weight", 1.0) > 0:
+            raise ConfigError("config key 'frontend.random_crop' cuts utterances apart from their transcripts: it "
+                              "is for emotion models without an ASR loss (model jser with asr_weight: 0); set it to 0")
         shape = module = None
         if upstream["path"]:
             from jsertk.tasks.upstream import load_upstream, upstream_shape
@@ -124,7 +131,7 @@ class AsrTask(Task):
                         utterance_mvn=cfg["frontend"]["utterance_mvn"],
                         freq_warp=cfg["frontend"]["freq_warp"] if training else 0.0,
                         upstream=upstream, upstream_shape=shape, upstream_module=module,
-                        normalize=cfg["frontend"]["normalize"], **cfg["model_conf"])
+                        normalize=cfg["frontend"]["normalize"], random_crop=crop, **cfg["model_conf"])
 
 
 def check_component_sections(cfg: dict) -> None:

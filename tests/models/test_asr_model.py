@@ -78,6 +78,33 @@ def test_frequency_warp_moves_energy_along_bins_in_training_only():
         Frontend(20, freq_warp=0.7)
 
 
+def test_random_crop_cuts_contiguous_segments_in_training_only():
+    # frame t of utterance b holds the value t in every channel: a crop must be a run t0, t0+1, ...
+    x = torch.arange(40.0)[None, :, None].expand(64, 40, 3).clone()
+    lens = torch.tensor([40, 12] * 32)
+    x[1::2, 12:] = 0.0
+    fe = Frontend(3, random_crop=[15, 25])
+    fe.eval()
+    y, out_lens = fe(x, lens)
+    assert torch.equal(y, x) and torch.equal(out_lens, lens)  # decoding sees the whole utterance
+    fe.train()
+    torch.manual_seed(0)
+    y, out_lens = fe(x, lens)
+    assert y.size(1) == int(out_lens.max()) <= 25
+    assert torch.all(out_lens[1::2] == 12)  # shorter than the shortest crop: kept whole
+    assert 15 <= int(out_lens[0::2].min()) < int(out_lens[0::2].max()) <= 25
+    starts = []
+    for seg, n, full in zip(y, out_lens.tolist(), lens.tolist()):
+        t0 = int(seg[0, 0])
+        assert torch.equal(seg[:n, 0], torch.arange(t0, t0 + n, dtype=torch.float32)) and t0 + n <= full
+        assert torch.all(seg[n:] == 0)
+        starts.append(t0)
+    assert len(set(starts[0::2])) > 5  # the start is drawn, not always 0
+    for bad in (-5, [30, 20], [10], "long", True):
+        with pytest.raises(ConfigError, match="frontend.random_crop"):
+            Frontend(3, random_crop=bad)
+
+
 def test_unknown_specaug_and_encoder_keys_name_their_path():
     with pytest.raises(ConfigError, match="frontend.specaug"):
         Frontend(8, specaug={"no_such_option": 1})

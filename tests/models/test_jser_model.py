@@ -214,3 +214,16 @@ def test_mixup_mixes_pooled_vectors_and_labels_in_training_only(dirs, tmp_path):
     assert torch.allclose(loss.detach(), want.detach(), rtol=1e-4), (float(loss), float(want))
     with pytest.raises(ConfigError, match="mixup.alpha"):
         _build(dirs, tmp_path / "bad", lexical={"source": "none"}, asr_weight=0.0, mixup={"alpha": -1})
+
+
+def test_random_crop_trains_an_emotion_model_and_is_refused_with_an_asr_loss(dirs, tmp_path):
+    heads = {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0}
+    model, data, _ = _build(dirs, tmp_path / "crop", lexical={"source": "none"}, asr_weight=0.0, heads=heads,
+                            frontend={"random_crop": [5, 8]})
+    batch = _batch(data, range(6))
+    model.train()
+    out = model(batch)
+    out["loss"].backward()
+    assert torch.isfinite(out["loss"]) and model.asr.frontend.crop == (5, 8)
+    with pytest.raises(ConfigError, match="frontend.random_crop.*asr_weight"):
+        _build(dirs, tmp_path / "asr", frontend={"random_crop": 20})
