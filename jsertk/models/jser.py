@@ -55,7 +55,11 @@ class JointModel(torch.nn.Module):
         self.asr = asr
         self.classes = list(classes)
         self.asr_weight = asr_weight
-        self.w = {k: v for k, v in heads.items() if k != "pooling"}
+        self.w = {k: v for k, v in heads.items() if k not in ("pooling", "label_smoothing")}
+        # the emotion heads' targets: 1 - eps on the label, eps spread over all classes (training only)
+        self.label_smoothing = float(heads.get("label_smoothing", 0.0))
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"heads.label_smoothing must be in [0, 1), got {self.label_smoothing}")
         enc_dim = asr.encoder.output_size()
         self.lexical = None
         if lexical["source"] != "none":
@@ -237,12 +241,14 @@ class JointModel(torch.nn.Module):
                 partner, lam = mix
                 x = lam[:, None] * x + (1 - lam[:, None]) * x[partner]
             logits[name] = self.heads[name](x)
+            eps = self.label_smoothing if self.training else 0.0  # validation losses stay comparable
             losses = torch.nn.functional.cross_entropy(logits[name], emo.clamp(min=0), weight=self.class_weights,
-                                                       reduction="none")
+                                                       reduction="none", label_smoothing=eps)
             if mix is not None:
                 partner, lam = mix
                 losses = lam * losses + (1 - lam) * torch.nn.functional.cross_entropy(
-                    logits[name], emo[partner].clamp(min=0), weight=self.class_weights, reduction="none")
+                    logits[name], emo[partner].clamp(min=0), weight=self.class_weights, reduction="none",
+                    label_smoothing=eps)
             add_per_utt(name, losses, emo_mask, emo_w, pseudo, self.w[name])
             if name == "emotion" and bool(true_emo.any()):
                 stats.update(self._class_stats(logits[name][true_emo].argmax(-1), emo[true_emo]))

@@ -66,7 +66,8 @@ class JserTask(Task):
             "heads": {"emotion": 1.0, "emotion_acoustic": 0.3, "emotion_lexical": 0.3, "dimensional": 0.5,
                       "gender": 0.0, "speaker": 0.0,  # loss weights; 0 = head not built (emotion is always built)
                       "hidden": 128, "dropout": 0.1,  # hidden 0: linear heads
-                      "pooling": "attentive"},  # acoustic pooling over frames: attentive or mean_std
+                      "pooling": "attentive",  # acoustic pooling over frames: attentive or mean_std
+                      "label_smoothing": 0.0},  # emotion heads: eps of each target spread over the classes
             "aae": {"enabled": False, "z_dim": 16, "hidden": 128, "recon_weight": 1.0, "adversarial_weight": 0.1,
                     "class_weight": 0.3,
                     "unlabelled": True},  # reconstruction and prior matching on every utterance (false: labelled only)

@@ -227,3 +227,29 @@ def test_random_crop_trains_an_emotion_model_and_is_refused_with_an_asr_loss(dir
     assert torch.isfinite(out["loss"]) and model.asr.frontend.crop == (5, 8)
     with pytest.raises(ConfigError, match="frontend.random_crop.*asr_weight"):
         _build(dirs, tmp_path / "asr", frontend={"random_crop": 20})
+
+
+def test_label_smoothing_softens_the_emotion_targets_in_training_only(dirs, tmp_path):
+    heads = {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0, "dropout": 0.0}
+    plain, data, _ = _build(dirs, tmp_path / "plain", lexical={"source": "none"}, asr_weight=0.0, heads=heads)
+    smooth, _, _ = _build(dirs, tmp_path / "smooth", lexical={"source": "none"}, asr_weight=0.0,
+                          heads={**heads, "label_smoothing": 0.2})
+    smooth.load_state_dict(plain.state_dict())
+    batch = _batch(data, range(6))
+    plain.eval(), smooth.eval()
+    assert torch.allclose(plain(batch)["loss"], smooth(batch)["loss"])  # validation: the plain loss
+    for m in (plain, smooth):  # training losses, without the dropout and SpecAugment of the submodules
+        m.training = True
+    # by hand, with the class weights: sum_k w_k q_k (-log p_k), q = 0.8 one-hot + 0.2 / K
+    rep = smooth.represent(batch["feats"][:, : int(batch["feat_lens"].max())], batch["feat_lens"])
+    logits = smooth.heads["emotion"](rep["fused"])
+    emo, w = batch["utt2emo"], smooth.class_weights
+    q = 0.8 * torch.nn.functional.one_hot(emo, logits.size(-1)) + 0.2 / logits.size(-1)
+    per_utt = -(q * w * torch.log_softmax(logits, -1)).sum(-1)
+    # reduction="none" in the model: each utterance's loss, not divided by the weights
+    want = per_utt.mean()
+    assert torch.allclose(smooth(batch)["loss"], want, rtol=1e-4), (float(smooth(batch)["loss"]), float(want))
+    assert not torch.allclose(plain(batch)["loss"], want, rtol=1e-3)
+    with pytest.raises(ConfigError, match="label_smoothing"):
+        _build(dirs, tmp_path / "bad", lexical={"source": "none"}, asr_weight=0.0,
+               heads={**heads, "label_smoothing": 1.5})
