@@ -107,15 +107,15 @@ def crop_segments(x: torch.Tensor, lens: torch.Tensor, shortest: int,
     """A random segment of each utterance: its length drawn from shortest..longest frames (the whole
     utterance when it is shorter), its start uniform over the utterance; padded frames come out zero.
     More distinct training inputs from few utterances; the model still sees whole ones when decoding."""
-    b = x.size(0)
-    want = torch.randint(shortest, longest + 1, (b,), device=lens.device)
-    new_lens = torch.minimum(want, lens)
-    start = (torch.rand(b, device=lens.device) * (lens - new_lens + 1).to(torch.float32)).floor().long()
+    b, dev = x.size(0), x.device
+    lens = lens.to(dev)
+    new_lens = torch.minimum(torch.randint(shortest, longest + 1, (b,), device=dev), lens)
+    start = (torch.rand(b, device=dev) * (lens - new_lens + 1)).floor().long()
     start = torch.minimum(start, lens - new_lens)  # rand() < 1, but float rounding
-    t = int(new_lens.max()) if b else 0
-    idx = (start[:, None] + torch.arange(t, device=lens.device)[None, :]).clamp(max=max(x.size(1) - 1, 0))
-    out = x.gather(1, idx[..., None].expand(-1, -1, x.size(2)).to(x.device))
-    pad = torch.arange(t, device=x.device)[None, :] >= new_lens.to(x.device)[:, None]
+    steps = torch.arange(int(new_lens.max()) if b else 0, device=dev)
+    idx = (start[:, None] + steps[None, :]).clamp(max=x.size(1) - 1)
+    out = x.gather(1, idx[..., None].expand(-1, -1, x.size(2)))
+    pad = steps[None, :] >= new_lens[:, None]
     return out.masked_fill(pad[..., None], 0.0), new_lens
 
 

@@ -233,6 +233,7 @@ class JointModel(torch.nn.Module):
         true_emo = emo_mask & ~pseudo
         mix = self._mixup_partners(emo_mask) if self.training and self.mixup_alpha > 0 else None
         logits = {}
+        eps = self.label_smoothing if self.training else 0.0  # validation losses stay comparable
         for name in EMOTION_HEADS:
             if name not in self.heads:
                 continue
@@ -241,7 +242,6 @@ class JointModel(torch.nn.Module):
                 partner, lam = mix
                 x = lam[:, None] * x + (1 - lam[:, None]) * x[partner]
             logits[name] = self.heads[name](x)
-            eps = self.label_smoothing if self.training else 0.0  # validation losses stay comparable
             losses = torch.nn.functional.cross_entropy(logits[name], emo.clamp(min=0), weight=self.class_weights,
                                                        reduction="none", label_smoothing=eps)
             if mix is not None:
