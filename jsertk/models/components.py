@@ -38,10 +38,11 @@ def _classes(kind: str) -> dict:
         from espnet2.asr.encoder.conformer_encoder import ConformerEncoder
         from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
 
+        from jsertk.models.cnn2d import Cnn2dEncoder
         from jsertk.models.tdnn import TdnnEncoder
 
         return {"conformer": ConformerEncoder, "transformer": TransformerEncoder, "identity": IdentityEncoder,
-                "tdnn": TdnnEncoder}
+                "tdnn": TdnnEncoder, "cnn2d": Cnn2dEncoder}
     if kind == "decoder":
         from espnet2.asr.decoder.transformer_decoder import TransformerDecoder
 

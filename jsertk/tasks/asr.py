@@ -17,11 +17,12 @@ NO_TOKENS = ["<blank>", "<sos/eos>"]
 ENCODER_DEFAULTS = {"output_size": 256, "attention_heads": 4, "linear_units": 1024, "num_blocks": 12,
                     "input_layer": "conv2d", "dropout_rate": 0.1}
 # jsertk's own encoders: the defaults above they share (the others are conformer options)
-SHARED_DEFAULTS = {"identity": ("output_size", "dropout_rate"), "tdnn": ("output_size", "dropout_rate")}
+SHARED_DEFAULTS = {"identity": ("output_size", "dropout_rate"), "tdnn": ("output_size", "dropout_rate"),
+                   "cnn2d": ("output_size", "dropout_rate")}
 
 
 def encoder_options(cfg: dict) -> dict:
-    """encoder_conf as passed to the encoder: for `encoder: identity` or `tdnn`, without the layer
+    """encoder_conf as passed to the encoder: for `encoder: identity`, `tdnn` or `cnn2d`, without the layer
     options of the conformer defaults it inherits (they have no meaning there)."""
     conf = dict(cfg["encoder_conf"])
     if cfg["encoder"] in SHARED_DEFAULTS:
@@ -55,8 +56,8 @@ class AsrTask(Task):
                                       "freeze": "frozen",  # frozen, finetune, top:N, after:N (updates)
                                       "dtype": "float32",  # upstream compute precision
                                       "whisper_input": "crop"}},  # Whisper: crop or pad (to 30 s)
-            # or transformer, tdnn (small ECAPA-style, for little data), identity (no layers: the
-            # frontend's output, projected)
+            # or transformer, tdnn (small ECAPA-style, for little data), cnn2d (a thin ResNet over
+            # the spectrogram, for little data), identity (no layers: the frontend's output, projected)
             "encoder": "conformer",
             "encoder_conf": OpenSection(ENCODER_DEFAULTS),
             "decoder": "none",  # or transformer

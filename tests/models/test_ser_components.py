@@ -185,7 +185,33 @@ def test_tdnn_encoder_keeps_frames_and_ignores_padding_in_eval():
         TdnnEncoder(20, dilations=(0,))
 
 
-def test_tdnn_encoder_from_the_config_trains_an_acoustic_only_model(tmp_path):
+def test_cnn2d_encoder_strides_time_as_asked_and_ignores_padding_in_eval():
+    from jsertk.models.cnn2d import Cnn2dEncoder
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 51, 20)
+    lens = torch.tensor([51, 31])
+    for stride, frames in ((1, [51, 31]), (2, [26, 16])):
+        enc = Cnn2dEncoder(20, output_size=24, channels=(4, 8, 8), time_stride=stride).eval()
+        y, out_lens, _ = enc(x, lens)
+        assert y.shape == (2, frames[0], 24) and out_lens.tolist() == frames and enc.output_size() == 24
+        alone, _, _ = enc(x[1:, :31], lens[1:])
+        assert torch.allclose(y[1, :frames[1]], alone[0], atol=1e-5)  # the padding of the batch changed nothing
+        assert torch.all(y[1, frames[1]:] == 0)
+    # 80 bins: 40 after the stem, then 20 and 10; odd sizes round up
+    assert Cnn2dEncoder(80, channels=(2, 3, 5)).project[0].in_channels == 5 * 10
+    assert Cnn2dEncoder(83, channels=(2, 3, 5)).project[0].in_channels == 5 * 11
+    with pytest.raises(ValueError, match="channels"):
+        Cnn2dEncoder(20, channels=())
+    with pytest.raises(ValueError, match="time_stride"):
+        Cnn2dEncoder(20, time_stride=3)
+
+
+@pytest.mark.parametrize("encoder, encoder_conf, typo", [
+    ("tdnn", {"output_size": 32, "channels": 16, "dilations": [2, 3]}, ("dilatons", "dilations")),
+    ("cnn2d", {"output_size": 32, "channels": [4, 8], "time_stride": 2}, ("time_strid", "time_stride"))])
+def test_small_data_encoders_from_the_config_train_an_acoustic_only_model(tmp_path, encoder, encoder_conf, typo):
+
     import yaml
     from helpers import make_data_dir
     from jser_helpers import ACOUSTIC_ONLY, fbank_dir, write_jser_config
@@ -196,14 +222,14 @@ def test_tdnn_encoder_from_the_config_trains_an_acoustic_only_model(tmp_path):
     def config(path, encoder_conf):
         write_jser_config(path, None, None, **ACOUSTIC_ONLY)
         cfg = yaml.safe_load(path.read_text())
-        cfg.update(encoder="tdnn", encoder_conf=encoder_conf)  # replaces the tiny conformer's options
+        cfg.update(encoder=encoder, encoder_conf=encoder_conf)  # replaces the tiny conformer's options
         path.write_text(yaml.safe_dump(cfg))
         return path
 
     feats = fbank_dir(make_data_dir(tmp_path / "data", speakers=("a", "b")), tmp_path / "dump")
-    cfg = config(tmp_path / "c.yaml", {"output_size": 32, "channels": 16, "dilations": [2, 3]})
-    run_training(cfg, [feats], [feats], tmp_path / "exp")
+    # the conformer options of the task's defaults (attention_heads, ...) are not passed on
+    run_training(config(tmp_path / "c.yaml", encoder_conf), [feats], [feats], tmp_path / "exp")
     assert (tmp_path / "exp" / "model.pth").is_file()
-    bad = config(tmp_path / "b.yaml", {"output_size": 32, "channels": 16, "dilatons": [2]})
-    with pytest.raises(ConfigError, match="dilatons.*did you mean 'dilations'"):
+    bad = config(tmp_path / "b.yaml", {**encoder_conf, typo[0]: 2})
+    with pytest.raises(ConfigError, match=f"{typo[0]}.*did you mean '{typo[1]}'"):
         run_training(bad, [feats], [feats], tmp_path / "exp_bad")
