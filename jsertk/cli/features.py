@@ -34,6 +34,12 @@ def compute_fbank(
     low_freq: float = typer.Option(20.0, help="Low cut-off of the mel bins in Hz."),
     high_freq: float = typer.Option(0.0, help="High cut-off in Hz; 0 = Nyquist, negative = offset below Nyquist."),
     snip_edges: bool = typer.Option(True, help="Kaldi's snip-edges: only frames that fit completely in the audio."),
+    pitch: bool = typer.Option(False, help="Append Kaldi's pitch features (POV, window-normalised log pitch, "
+                                           "delta; Kaldi's make_fbank_pitch.sh)."),
+    pitch_min_f0: float = typer.Option(50.0, help="Lowest F0 the pitch tracker searches, Hz."),
+    pitch_max_f0: float = typer.Option(400.0, help="Highest F0 the pitch tracker searches, Hz."),
+    pitch_raw_log: bool = typer.Option(True, help="With --pitch: the un-normalised log pitch as a fourth column "
+                                                  "(the pitch level, an emotion cue)."),
     resample: bool = typer.Option(False, "--resample", help="Resample audio of another rate to --sample-rate."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Leave out bad utterances (listed in bad_utts) instead of "
                                                             "stopping at the first."),
@@ -54,7 +60,8 @@ def compute_fbank(
     _exit_on_sigterm()
     config = FbankConfig(num_mel_bins=num_mel_bins, frame_length_ms=frame_length, frame_shift_ms=frame_shift,
                          dither=dither, sample_rate=sample_rate, low_freq=low_freq, high_freq=high_freq,
-                         snip_edges=snip_edges)
+                         snip_edges=snip_edges, pitch=pitch, pitch_min_f0=pitch_min_f0, pitch_max_f0=pitch_max_f0,
+                         pitch_raw_log=pitch_raw_log)
     done = run(data, out, config, job, nj, split_by, resample, skip_bad, max_segment_overshoot, progress)
     _report(done, out)
 

@@ -61,8 +61,8 @@ def pack_model(expdir: str | os.PathLike, out: str | os.PathLike, fbank_config: 
         raise PackError(f"{expdir}: a '{cfg.get('model')}' model; only jser models are packed for `jsertk infer`")
     upstream = ((cfg.get("frontend") or {}).get("upstream") or {}).get("path")
     fbank = FbankConfig(**(yaml.safe_load(Path(fbank_config).read_text()) if fbank_config else {}))
-    if not upstream and fbank.num_mel_bins != cfg["input_dim"]:
-        raise PackError(f"fbank options give {fbank.num_mel_bins} mel bins but the model takes {cfg['input_dim']}-dim "
+    if not upstream and fbank.dim != cfg["input_dim"]:
+        raise PackError(f"fbank options give {fbank.dim}-dim features but the model takes {cfg['input_dim']}-dim "
                         "features: pass --fbank-config <feature dir>/fbank.yaml of the training features")
     state = ckpt.load_weights(weights_path(expdir, checkpoint))
     identity = None

@@ -52,6 +52,42 @@ def test_options_change_the_features():
         FbankExtractor(FbankConfig())(x[:399])
 
 
+def _harmonic_tone(f0: float, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(16000 * seconds)) / 16000
+    return (0.1 * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 6))).astype(np.float32)
+
+
+def test_pitch_columns_follow_the_fbank_and_track_f0():
+    low, high = _harmonic_tone(120.0), _harmonic_tone(240.0)
+    plain = FbankExtractor(FbankConfig())(low)
+    with_pitch = FbankExtractor(FbankConfig(pitch=True))(low)
+    assert with_pitch.shape == (plain.shape[0], 84) == (plain.shape[0], FbankConfig(pitch=True).dim)
+    np.testing.assert_array_equal(with_pitch[:, :80], plain)  # the mel bins are unchanged
+    # the fourth pitch column is the raw log pitch: log F0 of the tone, away from the edges
+    mid = slice(20, -20)
+    np.testing.assert_allclose(np.exp(with_pitch[mid, 83]), 120.0, rtol=0.03)
+    np.testing.assert_allclose(np.exp(FbankExtractor(FbankConfig(pitch=True))(high)[mid, 83]), 240.0, rtol=0.03)
+    # Kaldi's three columns alone, as compute-and-process-kaldi-pitch-feats gives them
+    three = FbankExtractor(FbankConfig(pitch=True, pitch_raw_log=False))(low)
+    ref = knf.compute_and_process_kaldi_pitch(knf.PitchExtractionOptions(), knf.ProcessPitchOptions(), low * 32768)
+    assert three.shape[1] == 83 == FbankConfig(pitch=True, pitch_raw_log=False).dim
+    np.testing.assert_allclose(three[:, 80:], ref[:three.shape[0]], rtol=1e-6)
+    assert FbankConfig().dim == 80 and FbankConfig(pitch_raw_log=False).dim == 80
+    with pytest.raises(ValueError, match="pitch_min_f0 < pitch_max_f0"):
+        FbankConfig(pitch=True, pitch_min_f0=400, pitch_max_f0=100)
+
+
+def test_compute_fbank_with_pitch_records_it_in_fbank_yaml(tmp_path, data_dir):
+    out = tmp_path / "dump"
+    proc = jsertk("compute-fbank", data_dir, out, "--pitch", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert {feats.shape[1] for _, feats in read_scp(out / "feats.scp")} == {84}
+    import yaml
+    assert FbankConfig(**yaml.safe_load((out / "fbank.yaml").read_text())).dim == 84  # what pack and infer read
+    bad = jsertk("compute-fbank", data_dir, tmp_path / "bad", "--pitch", "--pitch-max-f0", "9000", "--no-progress")
+    assert bad.returncode != 0 and "pitch_max_f0" in bad.stderr and not (tmp_path / "bad" / "feats.scp").exists()
+
+
 def test_dump_dir_is_a_complete_data_dir(tmp_path, data_dir):
     out = tmp_path / "dump"
     proc = jsertk("compute-fbank", data_dir, out, "--no-progress")
