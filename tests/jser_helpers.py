@@ -16,7 +16,7 @@ ACOUSTIC_ONLY = {"asr_weight": 0.0, "lexical": {"source": "none"},
                  "heads": {"emotion_acoustic": 0.0, "emotion_lexical": 0.0, "dimensional": 0.0, "hidden": 16}}
 
 
-def fbank_dir(src, out):
+def fbank_dir(src, out, config: FbankConfig = FBANK):
     """Features of a data dir as compute-fbank lays them out, with its label files beside them."""
     import shutil
 
@@ -27,7 +27,7 @@ def fbank_dir(src, out):
     from jsertk.features.io import ArkScpWriter
 
     out.mkdir(parents=True)
-    extract, frames = FbankExtractor(FBANK), {}
+    extract, frames = FbankExtractor(config), {}
     with ArkScpWriter(out / "feats.ark", out / "feats.scp") as w:
         for utt, path in sorted(DataDir(src).load("wav.scp").items()):
             x, _ = sf.read(path, dtype="float32")
@@ -35,7 +35,7 @@ def fbank_dir(src, out):
             w.write(utt, feats)
             frames[utt] = len(feats)
     (out / "utt2num_frames").write_text("".join(f"{u} {n}\n" for u, n in frames.items()))
-    (out / "fbank.yaml").write_text(yaml.safe_dump(FBANK.as_dict()))
+    (out / "fbank.yaml").write_text(yaml.safe_dump(config.as_dict()))
     for name in ("text", "utt2spk", "spk2utt", "utt2emo", "utt2dim", "spk2gender"):
         shutil.copy(src / name, out / name)
     return out
