@@ -132,4 +132,4 @@ def test_a_tampered_truncated_or_extended_pack_is_refused_naming_the_file(exp, t
 def test_pack_refuses_fbank_options_that_do_not_fit(exp, tmp_path):
     res = _run("pack", exp / "exp", "--out", tmp_path / "p")  # default 80 mel bins, model takes 20
     assert res.exit_code != 0
-    assert "mel bins" in str(res.exception)
+    assert "80-dim features but the model takes 20-dim" in str(res.exception)
