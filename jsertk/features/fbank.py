@@ -127,9 +127,10 @@ class FbankExtractor:
         self._pitch_opts = config.knf_pitch_options() if config.pitch else None
 
     def __call__(self, samples: np.ndarray, source: str = "audio") -> np.ndarray:
-        """(frames, num_mel_bins) float32 features of float samples in [-1, 1] at config.sample_rate."""
+        """(frames, config.dim) float32 features of float samples in [-1, 1] at config.sample_rate."""
+        samples = samples * np.float32(INT16_SCALE)  # Kaldi reads 16-bit sample values
         fbank = self._knf.OnlineFbank(self._opts)
-        fbank.accept_waveform(float(self.config.sample_rate), samples * np.float32(INT16_SCALE))
+        fbank.accept_waveform(float(self.config.sample_rate), samples)
         fbank.input_finished()
         n = fbank.num_frames_ready
         if n == 0:
@@ -141,7 +142,7 @@ class FbankExtractor:
             out[i] = fbank.get_frame(i)
         if self._pitch_opts is None:
             return out
-        pitch = self._knf.compute_and_process_kaldi_pitch(*self._pitch_opts, samples * np.float32(INT16_SCALE))
+        pitch = self._knf.compute_and_process_kaldi_pitch(*self._pitch_opts, samples)
         if abs(len(pitch) - n) > PITCH_LENGTH_TOLERANCE:
             raise AudioError(source, f"pitch has {len(pitch)} frames and fbank {n}: more than "
                                      f"{PITCH_LENGTH_TOLERANCE} apart")

@@ -16,18 +16,17 @@ TOKENIZER_SUBDIR = "tokenizer"
 NO_TOKENS = ["<blank>", "<sos/eos>"]
 ENCODER_DEFAULTS = {"output_size": 256, "attention_heads": 4, "linear_units": 1024, "num_blocks": 12,
                     "input_layer": "conv2d", "dropout_rate": 0.1}
-# jsertk's own encoders: the defaults above they share (the others are conformer options)
-SHARED_DEFAULTS = {"identity": ("output_size", "dropout_rate"), "tdnn": ("output_size", "dropout_rate"),
-                   "cnn2d": ("output_size", "dropout_rate")}
+# jsertk's own encoders, and the defaults above they share (the others are conformer options)
+OWN_ENCODERS = ("identity", "tdnn", "cnn2d")
+SHARED_DEFAULTS = ("output_size", "dropout_rate")
 
 
 def encoder_options(cfg: dict) -> dict:
     """encoder_conf as passed to the encoder: for `encoder: identity`, `tdnn` or `cnn2d`, without the layer
     options of the conformer defaults it inherits (they have no meaning there)."""
     conf = dict(cfg["encoder_conf"])
-    if cfg["encoder"] in SHARED_DEFAULTS:
-        keep = SHARED_DEFAULTS[cfg["encoder"]]
-        conf = {k: v for k, v in conf.items() if k in keep or ENCODER_DEFAULTS.get(k, object()) != v}
+    if cfg["encoder"] in OWN_ENCODERS:
+        conf = {k: v for k, v in conf.items() if k in SHARED_DEFAULTS or ENCODER_DEFAULTS.get(k, object()) != v}
     return conf
 
 
