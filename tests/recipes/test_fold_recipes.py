@@ -29,6 +29,8 @@ TINY_ASR = ("--set encoder_conf.num_blocks=1 --set encoder_conf.output_size=32 -
             "--set encoder_conf.attention_heads=2 --set decoder_conf.num_blocks=1 --set decoder_conf.linear_units=64 "
             "--set decoder_conf.attention_heads=2 --set train.max_epochs=1")
 TINY_JOINT = TINY + " --set lexical.dim=16 --set fusion.dim=16"
+# EmoDB's run.sh defaults to fbank + pitch, four speed factors and three seeds: these turn them off
+PLAIN_FBANK = ("--fbank-opts", "", "--speed-perturb-factors", "", "--nseeds", "1")
 
 
 def run_recipe(recipe: str, root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -145,12 +147,24 @@ def test_recipe_with_an_upstream_dumps_its_states_and_runs_the_probe(tmp_path):
 
 @EMODB_MISSING
 def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path, emodb_cut):
-    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1",
-                     "--ser-args", "--set train.max_epochs=2")
+    """The recipe's defaults: three seeds of the TDNN with random crops over fbank + pitch (84 columns,
+    a dump dir of their own), trained on the training speakers and their copies at four speeds."""
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--ser-args", TINY_TDNN)
     assert res.returncode == 0, res.stderr[-4000:]
-    r = check_results(tmp_path, "emodb", ["fold1"])
+    r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_crop_pitch_sp_ens3", features="fbank_pitch")
     assert r["folds"][0]["utterances"] == speaker_files(emodb_cut)
     assert r["classes"] == ["anger", "boredom", "disgust", "fear", "happiness", "neutral", "sadness"]
+    fold = tmp_path / "dump" / "fbank_pitch" / "emodb" / "folds" / "fold1"
+    first = next(iter(load_scp(fold / "test" / "feats.scp").values()))
+    assert first.shape[1] == 84
+    speakers = set(DataDir(fold / "train").spk2utt())
+    assert set(DataDir(fold / "train_sp").spk2utt()) == {f"sp{f}-{s}" for f in ("0.8", "0.9", "1.1", "1.2")
+                                                          for s in speakers}
+    exp = tmp_path / "exp" / "fold1" / "ser_tdnn_crop_pitch_sp"
+    config = (exp / "config.yaml").read_text()
+    assert "random_crop:\n  - 150\n  - 300" in config and "input_dim: 84" in config
+    members = json.loads((exp / "decode_ens3_test" / "decode.json").read_text())["model_dir"]
+    assert [Path(m).name for m in members] == [exp.name, f"{exp.name}_seed1", f"{exp.name}_seed2"]
 
 
 @EMODB_MISSING
@@ -158,8 +172,8 @@ def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path, emodb_cut):
     """conf/train_ser_tdnn.yaml and --speed-perturb-factors: each fold trains on its training
     speakers plus their perturbed copies, never on dev or test speakers' copies; --tta true decodes
     the test speaker's copies too and scores each utterance's posteriors averaged over the three."""
-    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--speed-perturb-factors",
-                     "0.9 1.1", "--tta", "true", "--ser-config", "conf/train_ser_tdnn.yaml",
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", *PLAIN_FBANK,
+                     "--speed-perturb-factors", "0.9 1.1", "--tta", "true", "--ser-config", "conf/train_ser_tdnn.yaml",
                      "--ser-args", "--set train.max_epochs=1")
     assert res.returncode == 0, res.stderr[-4000:]
     r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_sp_tta")
@@ -181,8 +195,8 @@ def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path, emodb_cut):
 def test_emodb_noisy_training_copies_and_a_seed_ensemble(tmp_path, emodb_cut):
     """--noise-aug generated: each fold trains on its training speakers plus their noisy copies,
     never dev or test speakers'; --nseeds 2 trains two models per fold and scores their ensemble."""
-    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--noise-aug", "generated",
-                     "--nseeds", "2", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args", TINY_TDNN)
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", *PLAIN_FBANK, "--noise-aug",
+                     "generated", "--nseeds", "2", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args", TINY_TDNN)
     assert res.returncode == 0, res.stderr[-4000:]
     r = check_results(tmp_path, "emodb", ["fold1"], name="ser_tdnn_noise_ens2")
     assert r["folds"][0]["utterances"] == speaker_files(emodb_cut)
@@ -205,10 +219,11 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     """Stage 9: per fold, 3 training speakers keep their labels, the other 5 are the unlabelled pool
     (labels moved to .ref/, where only the pseudo labels' scoring reads them); every system trains on
     its dirs, is scored over the folds and tabled against the supervised-only one."""
-    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--stop-stage", "2")
+    res = run_recipe("emodb", tmp_path, "--corpus-root", str(emodb_cut), "--folds", "1", "--stop-stage", "2",
+                     *PLAIN_FBANK)
     assert res.returncode == 0, res.stderr[-4000:]
-    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
-                     TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3",
+    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", *PLAIN_FBANK,
+                     "--ser-args", TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3",
                      "--ssl-pseudolabel-opts", "--agreement any --threshold 0.0")
     assert res.returncode == 0, res.stderr[-4000:]
     fold = tmp_path / "dump" / "fbank" / "emodb" / "folds" / "fold1"
@@ -240,8 +255,8 @@ def test_emodb_semi_supervised_stage_with_three_labelled_speakers(tmp_path, emod
     # --ssl-draws 2: a second draw of 3 labelled speakers (another set), its own split and experiments;
     # draw 1's are kept, not trained again; both scored as one repeated cross-validation
     trained = (exp / "ser_tdnn_ssl3_sup" / "model.pth").stat().st_mtime
-    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", "--ser-args",
-                     TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3", "--ssl-draws", "2",
+    res = run_recipe("emodb", tmp_path, "--folds", "1", "--ser-config", "conf/train_ser_tdnn.yaml", *PLAIN_FBANK,
+                     "--ser-args", TINY_TDNN, "--stage", "9", "--ssl-labelled-speakers", "3", "--ssl-draws", "2",
                      "--ssl-systems", "sup pseudo", "--ssl-pseudolabel-opts", "--agreement any --threshold 0.0")
     assert res.returncode == 0, res.stderr[-4000:]
     assert (exp / "ser_tdnn_ssl3_sup" / "model.pth").stat().st_mtime == trained

@@ -65,9 +65,10 @@ corpus=                   # the corpus's data dir name: <datadir>/<corpus> (requ
 corpus_root=              # the corpus as its owners distribute it (stage 0: local/data.sh --corpus-root)
 local_data_opts=          # more options for local/data.sh (see local/data.sh --help)
 datadir=data              # Kaldi data dirs
-dumpdir=dump              # features: <dumpdir>/fbank/<corpus>, folds under it
+dumpdir=dump              # features: <dumpdir>/fbank/<corpus> (fbank_pitch with --fbank-opts "--pitch"), folds under it
 expdir=exp                # experiments: <expdir>/fold<k>/<ser exp>, results <expdir>/<ser exp>_folds
-fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz
+fbank_opts=               # more jsertk compute-fbank options, e.g. "--resample" for audio not at 16 kHz, "--pitch"
+                          # for Kaldi's pitch columns (features in <dumpdir>/fbank_pitch, experiments named ..._pitch)
 speed_perturb_factors=    # e.g. "0.9 1.1": speed-perturbed copies of each fold's training speakers join its
                           # training data (stage 1 makes and extracts them for the corpus, stage 4 picks the
                           # fold's; never dev or test); empty: none. fbank only
@@ -170,6 +171,9 @@ decode_nj=${decode_nj:-${nj}}
 
 data=${datadir}/${corpus}
 feat_type=fbank
+# fbank with pitch columns (--fbank-opts "--pitch") in a dump dir of its own, as ESPnet's fbank_pitch:
+# switching the option never overwrites the other features or the models trained on them
+case " ${fbank_opts} " in *" --pitch "*) feat_type=fbank_pitch ;; esac
 if [ -n "${upstream}" ]; then
   if [ "${model}" = joint ]; then
     log "error: --upstream works with --model acoustic only (the ASR branch of --model joint reads fbank)"; exit 1
@@ -187,6 +191,7 @@ fold_root=${feats}/folds
 ser_name=$(basename "${ser_config}" .yaml | sed 's/^train_//')  # conf/train_ser.yaml -> ser
 # models over a Whisper upstream's padded input are other experiments than over its cropped input
 [ -z "${upstream}" ] || [ "${whisper_input}" = crop ] || ser_name=${ser_name}_${whisper_input}
+[ "${feat_type}" != fbank_pitch ] || ser_name=${ser_name}_pitch  # other inputs: another experiment
 [ -z "${speed_perturb_factors}" ] || ser_name=${ser_name}_sp  # trained on other data: another experiment
 [ -z "${noise_aug}" ] || ser_name=${ser_name}_noise
 [ -z "${ser_tag}" ] || ser_name=ser_${ser_tag}

@@ -5,7 +5,7 @@
 # the same ten sentences, so the words carry no emotion and there is nothing for a lexical view.
 #
 #   ./run.sh --corpus-root /data/emodb            # every stage, every fold; results in
-#                                                 # exp/ser_folds/RESULTS.md
+#                                                 # exp/ser_tdnn_crop_pitch_sp_ens3_folds/RESULTS.md
 #   ./run.sh --corpus-root /data/emodb --folds "1 3"  # two folds only
 #   ./run.sh --stage 6                            # rescore what has been run
 #   ./run.sh --help                               # every option, with its value here
@@ -17,9 +17,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 corpus=emodb              # local/data.sh writes data/emodb
 model=acoustic            # fixed sentences: acoustic only
 fold_dev=next-fold        # dev speaker of fold k: the test speaker of fold k+1
+# the fbank system chosen on the folds' dev speakers (README.md): three seeds per fold of a TDNN with
+# random crops (conf/train_ser_tdnn_crop.yaml) over fbank + pitch (dump/fbank_pitch), trained on the
+# training speakers and their copies at four speeds, posteriors averaged. --upstream replaces it (the
+# states of a pretrained encoder, conf/train_ser_upstream.yaml)
+ser_config=conf/train_ser_tdnn_crop.yaml
+fbank_opts="--pitch"
+speed_perturb_factors="0.8 0.9 1.1 1.2"
+nseeds=3
+fbank_system=(--ser-config "${ser_config}" --fbank-opts "${fbank_opts}"
+              --speed-perturb-factors "${speed_perturb_factors}" --nseeds "${nseeds}")
+case " $* " in *" --upstream "*) fbank_system=() ;; esac
 
 ./jser_folds.sh \
     --corpus "${corpus}" \
     --model "${model}" \
     --fold-dev "${fold_dev}" \
+    "${fbank_system[@]}" \
     "$@"
