@@ -167,6 +167,22 @@ def test_emodb_recipe_on_the_real_corpus_one_fold(tmp_path, emodb_cut):
     assert [Path(m).name for m in members] == [exp.name, f"{exp.name}_seed1", f"{exp.name}_seed2"]
 
 
+@pytest.mark.parametrize("upstream, defaults", [((), True), (("--upstream", "/models/w"), False),
+                                                (("--upstream=/models/w",), False), (("--upstream", ""), True)])
+def test_emodb_defaults_give_way_to_an_upstream(upstream, defaults):
+    """run.sh's fbank system (its config, pitch, speed copies, three seeds) is left out with an
+    upstream, given as --upstream DIR or --upstream=DIR, and kept with an empty --upstream."""
+    res = subprocess.run(["./run.sh", *upstream, "--help"], cwd=EGS / "emodb" / "jser1", capture_output=True,
+                         text=True, timeout=60)
+    shown = {line.split()[0]: line.rsplit("[", 1)[1].rstrip("]") for line in (res.stdout + res.stderr).splitlines()
+             if line.startswith("  --") and line.rstrip().endswith("]")}
+    expected = {"--ser-config": "conf/train_ser_tdnn_crop.yaml", "--fbank-opts": "--pitch",
+                "--speed-perturb-factors": "0.8 0.9 1.1 1.2", "--nseeds": "3"}
+    if not defaults:
+        expected = {"--ser-config": "", "--fbank-opts": "", "--speed-perturb-factors": "", "--nseeds": "1"}
+    assert {k: shown[k] for k in expected} == expected
+
+
 @EMODB_MISSING
 def test_emodb_tdnn_with_speed_perturbed_training_speakers(tmp_path, emodb_cut):
     """conf/train_ser_tdnn.yaml and --speed-perturb-factors: each fold trains on its training

@@ -14,7 +14,8 @@ Runs stages --stage .. --stop-stage of a cross-validated emotion recipe; run it 
 Stages:
   0  data preparation: local/data.sh --corpus-root R --nj N --datadir DIR <local-data-opts> -> <datadir>/<corpus>,
      then jsertk data validate
-  1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>;
+  1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>
+     (<dumpdir>/fbank_pitch/<corpus> with --fbank-opts "--pitch");
      with --upstream DIR the hidden states of that pretrained encoder instead (jsertk dump-upstream)
      -> <dumpdir>/upstream_<DIR name>/<corpus>
   2  folds: jsertk data folds -> <dumpdir>/<features>/<corpus>/folds/fold<k>/{train,dev,test} (speaker-
@@ -172,7 +173,8 @@ decode_nj=${decode_nj:-${nj}}
 data=${datadir}/${corpus}
 feat_type=fbank
 # fbank with pitch columns (--fbank-opts "--pitch") in a dump dir of its own, as ESPnet's fbank_pitch:
-# switching the option never overwrites the other features or the models trained on them
+# switching the option overwrites neither the other features nor (unless --ser-tag names both alike)
+# the models trained on them
 case " ${fbank_opts} " in *" --pitch "*) feat_type=fbank_pitch ;; esac
 if [ -n "${upstream}" ]; then
   if [ "${model}" = joint ]; then

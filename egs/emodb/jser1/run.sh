@@ -27,7 +27,12 @@ speed_perturb_factors="0.8 0.9 1.1 1.2"
 nseeds=3
 fbank_system=(--ser-config "${ser_config}" --fbank-opts "${fbank_opts}"
               --speed-perturb-factors "${speed_perturb_factors}" --nseeds "${nseeds}")
-case " $* " in *" --upstream "*) fbank_system=() ;; esac
+prev=
+for arg in "$@"; do  # --upstream DIR or --upstream=DIR (not empty): the upstream's config, no fbank options
+  case "${arg}" in --upstream=?*) fbank_system=() ;; esac
+  if [ "${prev}" = --upstream ] && [ -n "${arg}" ]; then fbank_system=(); fi
+  prev=${arg}
+done
 
 ./jser_folds.sh \
     --corpus "${corpus}" \
