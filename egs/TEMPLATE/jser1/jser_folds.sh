@@ -15,7 +15,7 @@ Stages:
   0  data preparation: local/data.sh --corpus-root R --nj N --datadir DIR <local-data-opts> -> <datadir>/<corpus>,
      then jsertk data validate
   1  features: fbank of the whole corpus in --nj jobs (steps/make_fbank.sh) -> <dumpdir>/fbank/<corpus>
-     (<dumpdir>/fbank_pitch/<corpus> with --fbank-opts "--pitch");
+     (<dumpdir>/fbank_pitch/<corpus> with --fbank-opts --pitch);
      with --upstream DIR the hidden states of that pretrained encoder instead (jsertk dump-upstream)
      -> <dumpdir>/upstream_<DIR name>/<corpus>
   2  folds: jsertk data folds -> <dumpdir>/<features>/<corpus>/folds/fold<k>/{train,dev,test} (speaker-
