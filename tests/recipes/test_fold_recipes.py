@@ -176,10 +176,9 @@ def test_emodb_defaults_give_way_to_an_upstream(upstream, defaults):
                          text=True, timeout=60)
     shown = {line.split()[0]: line.rsplit("[", 1)[1].rstrip("]") for line in (res.stdout + res.stderr).splitlines()
              if line.startswith("  --") and line.rstrip().endswith("]")}
-    expected = {"--ser-config": "conf/train_ser_tdnn_crop.yaml", "--fbank-opts": "--pitch",
-                "--speed-perturb-factors": "0.8 0.9 1.1 1.2", "--nseeds": "3"}
-    if not defaults:
-        expected = {"--ser-config": "", "--fbank-opts": "", "--speed-perturb-factors": "", "--nseeds": "1"}
+    expected = ({"--ser-config": "conf/train_ser_tdnn_crop.yaml", "--fbank-opts": "--pitch",
+                 "--speed-perturb-factors": "0.8 0.9 1.1 1.2", "--nseeds": "3"} if defaults else
+                {"--ser-config": "", "--fbank-opts": "", "--speed-perturb-factors": "", "--nseeds": "1"})
     assert {k: shown[k] for k in expected} == expected
 
 
